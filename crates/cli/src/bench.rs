@@ -1,0 +1,84 @@
+//! `abilene bench ...`: the figures each capability promises, measured here.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use abilene_model::{preset, Campus, TrayId};
+use anyhow::{Context, Result};
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Load, validate and index a campus; time topology queries; report peak memory
+    Campus {
+        /// Preset to measure
+        #[arg(long, default_value = "abilene")]
+        preset: String,
+        /// Timed repetitions of the load
+        #[arg(long, default_value_t = 20)]
+        runs: u32,
+    },
+}
+
+pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
+    match cmd {
+        BenchCommand::Campus { preset, runs } => campus(&preset, runs.max(1)),
+    }
+}
+
+fn campus(name: &str, runs: u32) -> Result<ExitCode> {
+    let p = preset::preset(name)
+        .with_context(|| format!("no preset `{name}`; presets: {}", preset::names().join(", ")))?;
+    let mut times = Vec::with_capacity(runs as usize);
+    let mut campus = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let c = Campus::load(p.file, p.toml).map_err(|e| anyhow::anyhow!("{e}"))?;
+        times.push(start.elapsed().as_secs_f64());
+        campus = Some(c);
+    }
+    let campus = campus.context("at least one run")?;
+    times.sort_by(f64::total_cmp);
+    println!(
+        "campus.load_validate_index preset={name} gpus={} trays={}: median {:.1} ms, min {:.1} ms, max {:.1} ms ({runs} runs)",
+        campus.gpu_count(),
+        campus.tray_count(),
+        times[times.len() / 2] * 1e3,
+        times[0] * 1e3,
+        times[times.len() - 1] * 1e3
+    );
+    let queries = 10_000_000u64;
+    let n = u64::from(campus.tray_count());
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        // xorshift64*: cheap, seeded, and enough to defeat the cache.
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let mut histogram = [0u64; 5];
+    let start = Instant::now();
+    for _ in 0..queries {
+        let a = TrayId((next() % n) as u32);
+        let b = TrayId((next() % n) as u32);
+        histogram[campus.proximity(a, b) as usize] += 1;
+    }
+    let ns = start.elapsed().as_secs_f64() * 1e9 / queries as f64;
+    println!(
+        "campus.proximity random tray pairs: {ns:.1} ns/query ({queries} queries; levels {histogram:?})"
+    );
+    match peak_rss_mb() {
+        Some(mb) => println!("campus.peak_rss: {mb:.1} MB (whole process, VmHWM)"),
+        None => println!("campus.peak_rss: unavailable (needs /proc/self/status)"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Peak resident memory of this process, from Linux's /proc.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

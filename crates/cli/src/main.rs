@@ -1,0 +1,51 @@
+//! `abilene`: the control plane and digital twin of a gigawatt AI campus.
+
+mod bench;
+mod campus_cmd;
+mod format;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "abilene",
+    version,
+    about = "Control plane and digital twin for gigawatt AI campuses",
+    long_about = "abilene plans, runs and simulates an AI campus like the one in Abilene, Texas:\n\
+                  its buildings, halls, NVL72 racks, power chain, cooling and fabric.\n\n\
+                  Start with `abilene demo`, or `abilene campus show --preset abilene`."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show the Abilene campus and how it grows from 2 to 8 buildings
+    Demo,
+    /// Inspect, validate and export campus models
+    #[command(subcommand)]
+    Campus(campus_cmd::CampusCommand),
+    /// Measure abilene on this machine and print one line per figure
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo => campus_cmd::demo(),
+        Command::Campus(c) => campus_cmd::run(c),
+        Command::Bench(b) => bench::run(b),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! The built campus: every building, hall, scalable unit, rack, tray and GPU
+//! in flat arrays, addressed by the dense ids of [`crate::ids`].
+
+use std::ops::Range;
+
+use crate::catalog::{Catalog, SkuSpec};
+use crate::cooling::CoolingCapacity;
+use crate::date::Date;
+use crate::diagnostic::{Diagnostic, LoadError, Source};
+use crate::hall::HallLoad;
+use crate::ids::*;
+use crate::power::{self, Stage};
+use crate::spec::CampusSpec;
+use crate::validate::validate;
+
+#[derive(Debug, Clone)]
+pub struct Building {
+    pub name: String,
+    pub phase: u32,
+    pub commissioned: Date,
+    pub halls: Range<u16>,
+    pub racks: Range<u32>,
+    pub trays: Range<u32>,
+    pub gpus: Range<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hall {
+    pub name: String,
+    pub building: BuildingId,
+    pub units: Range<u32>,
+    pub racks: Range<u32>,
+    pub load: HallLoad,
+    pub power_capacity_mw: f64,
+    pub power_bottleneck: Stage,
+    pub cooling: CoolingCapacity,
+}
+
+/// A scalable unit: racks of one SKU under one group of leaf switches.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub hall: HallId,
+    pub building: BuildingId,
+    pub sku: SkuId,
+    pub racks: Range<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rack {
+    pub unit: UnitId,
+    pub hall: HallId,
+    pub building: BuildingId,
+    pub sku: SkuId,
+    pub trays: Range<u32>,
+}
+
+/// Where a tray sits, packed so that topology questions are a few compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tray {
+    pub rack: RackId,
+    pub domain: DomainId,
+    pub unit: UnitId,
+    pub hall: HallId,
+    pub building: BuildingId,
+    pub sku: SkuId,
+    pub first_gpu: GpuId,
+    pub gpus: u8,
+    /// Position in its rack, 0-based.
+    pub slot: u8,
+}
+
+/// A validated campus with its index of every GPU.
+#[derive(Debug, Clone)]
+pub struct Campus {
+    pub spec: CampusSpec,
+    pub catalog: Catalog,
+    pub buildings: Vec<Building>,
+    pub halls: Vec<Hall>,
+    pub units: Vec<Unit>,
+    pub racks: Vec<Rack>,
+    pub trays: Vec<Tray>,
+    /// The tray of each GPU.
+    pub gpu_tray: Vec<TrayId>,
+    pub domains: u32,
+}
+
+impl Campus {
+    /// Parses, validates and builds a campus from TOML text; `name` is the
+    /// file name used in error messages.
+    pub fn load(name: &str, text: &str) -> Result<Campus, LoadError> {
+        let source = Source::new(name, text);
+        let spec: CampusSpec = toml::from_str(text).map_err(|e| LoadError {
+            problems: vec![source.place_toml_error(&e)],
+        })?;
+        Campus::build(spec).map_err(|diags| LoadError {
+            problems: diags.iter().map(|d| source.place(d)).collect(),
+        })
+    }
+
+    /// Validates and builds a campus from its spec.
+    pub fn build(spec: CampusSpec) -> Result<Campus, Vec<Diagnostic>> {
+        let diags = validate(&spec);
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        Ok(Builder::new(spec).finish())
+    }
+
+    pub fn sku(&self, id: SkuId) -> &SkuSpec {
+        self.catalog.get(id)
+    }
+
+    pub fn tray(&self, id: TrayId) -> &Tray {
+        &self.trays[id.index()]
+    }
+
+    pub fn gpu_count(&self) -> u32 {
+        self.gpu_tray.len() as u32
+    }
+
+    pub fn tray_count(&self) -> u32 {
+        self.trays.len() as u32
+    }
+
+    /// The GPUs of a tray, as a range of ids.
+    pub fn tray_gpus(&self, id: TrayId) -> Range<u32> {
+        let t = self.tray(id);
+        t.first_gpu.0..t.first_gpu.0 + u32::from(t.gpus)
+    }
+
+    /// Halls and ranges in the campus, by building name and hall name.
+    pub fn hall_name(&self, id: HallId) -> String {
+        let h = &self.halls[id.index()];
+        format!("{}/{}", self.buildings[h.building.index()].name, h.name)
+    }
+}
+
+struct Builder {
+    campus: Campus,
+}
+
+impl Builder {
+    fn new(spec: CampusSpec) -> Self {
+        let catalog = Catalog::new(&spec.skus);
+        Builder {
+            campus: Campus {
+                spec,
+                catalog,
+                buildings: Vec::new(),
+                halls: Vec::new(),
+                units: Vec::new(),
+                racks: Vec::new(),
+                trays: Vec::new(),
+                gpu_tray: Vec::new(),
+                domains: 0,
+            },
+        }
+    }
+
+    fn finish(mut self) -> Campus {
+        let c = &mut self.campus;
+        let (racks, trays, gpus) = totals(&c.spec, &c.catalog);
+        c.racks.reserve_exact(racks);
+        c.trays.reserve_exact(trays);
+        c.gpu_tray.reserve_exact(gpus);
+        let spec = c.spec.clone();
+        for (b, bspec) in spec.buildings.iter().enumerate() {
+            let building = BuildingId(b as u16);
+            let start = (c.halls.len() as u16, c.racks.len() as u32, c.trays.len() as u32, c.gpu_tray.len() as u32);
+            for hspec in &bspec.halls {
+                let hall = HallId(c.halls.len() as u16);
+                let r = hspec.resolve(&spec.hall_templates);
+                // Validation guarantees every part is present.
+                let (Some(groups), Some(cooling), Some(power)) = (r.scalable_units, r.cooling, r.power) else {
+                    unreachable!("validated hall has all parts")
+                };
+                let unit_start = c.units.len() as u32;
+                let rack_start = c.racks.len() as u32;
+                for g in groups {
+                    let sku_id = c.catalog.lookup(&g.sku).expect("validated SKU");
+                    let sku = c.catalog.get(sku_id).clone();
+                    for _ in 0..g.count {
+                        let unit = UnitId(c.units.len() as u32);
+                        let first_rack = c.racks.len() as u32;
+                        for _ in 0..g.racks_per_unit {
+                            let rack = RackId(c.racks.len() as u32);
+                            let first_tray = c.trays.len() as u32;
+                            for slot in 0..sku.trays_per_rack {
+                                if slot % sku.nvlink_domain_trays == 0 {
+                                    c.domains += 1;
+                                }
+                                let tray = TrayId(c.trays.len() as u32);
+                                let first_gpu = GpuId(c.gpu_tray.len() as u32);
+                                c.trays.push(Tray {
+                                    rack,
+                                    domain: DomainId(c.domains - 1),
+                                    unit,
+                                    hall,
+                                    building,
+                                    sku: sku_id,
+                                    first_gpu,
+                                    gpus: sku.gpus_per_tray as u8,
+                                    slot: slot as u8,
+                                });
+                                c.gpu_tray.extend(std::iter::repeat_n(tray, sku.gpus_per_tray as usize));
+                            }
+                            c.racks.push(Rack {
+                                unit,
+                                hall,
+                                building,
+                                sku: sku_id,
+                                trays: first_tray..c.trays.len() as u32,
+                            });
+                        }
+                        c.units.push(Unit {
+                            hall,
+                            building,
+                            sku: sku_id,
+                            racks: first_rack..c.racks.len() as u32,
+                        });
+                    }
+                }
+                let (bottleneck, capacity) = power::capacity_mw(power, spec.site.power_factor);
+                c.halls.push(Hall {
+                    name: hspec.id.clone(),
+                    building,
+                    units: unit_start..c.units.len() as u32,
+                    racks: rack_start..c.racks.len() as u32,
+                    load: HallLoad::of(groups, &c.catalog),
+                    power_capacity_mw: capacity,
+                    power_bottleneck: bottleneck,
+                    cooling: CoolingCapacity::of(cooling),
+                });
+            }
+            c.buildings.push(Building {
+                name: bspec.id.clone(),
+                phase: bspec.phase,
+                commissioned: Date::parse(&bspec.commissioned).expect("validated date"),
+                halls: start.0..c.halls.len() as u16,
+                racks: start.1..c.racks.len() as u32,
+                trays: start.2..c.trays.len() as u32,
+                gpus: start.3..c.gpu_tray.len() as u32,
+            });
+        }
+        self.campus
+    }
+}
+
+/// Racks, trays and GPUs a valid spec holds, to size the arrays once.
+fn totals(spec: &CampusSpec, catalog: &Catalog) -> (usize, usize, usize) {
+    let mut load = HallLoad::default();
+    for b in &spec.buildings {
+        for h in &b.halls {
+            if let Some(g) = h.resolve(&spec.hall_templates).scalable_units {
+                load.add(&HallLoad::of(g, catalog));
+            }
+        }
+    }
+    (load.racks as usize, load.trays as usize, load.gpus as usize)
+}

@@ -1,0 +1,277 @@
+//! Problems found in a campus file, each tied to a field path and, through
+//! the source text, to a line and column.
+
+use std::fmt;
+use std::ops::Range;
+
+/// One step of a path into the TOML document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// Where a value sits in the document, e.g. `building[2].hall[0].cooling`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldPath(pub Vec<Segment>);
+
+impl FieldPath {
+    pub fn root() -> Self {
+        FieldPath(Vec::new())
+    }
+
+    pub fn key(&self, key: &str) -> Self {
+        let mut p = self.clone();
+        p.0.push(Segment::Key(key.to_string()));
+        p
+    }
+
+    pub fn index(&self, i: usize) -> Self {
+        let mut p = self.clone();
+        p.0.push(Segment::Index(i));
+        p
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Segment::Key(k) if i == 0 => write!(f, "{k}")?,
+                Segment::Key(k) => write!(f, ".{k}")?,
+                Segment::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A problem with the campus as data, before it is placed in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: FieldPath,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn new(path: FieldPath, message: impl Into<String>) -> Self {
+        Diagnostic {
+            path,
+            message: message.into(),
+        }
+    }
+}
+
+/// A problem placed in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// Field path as text; empty for a syntax error outside any field.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// Everything wrong with one campus file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LoadError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        let n = self.problems.len();
+        write!(f, "\n{n} problem{} found", if n == 1 { "" } else { "s" })
+    }
+}
+
+/// The text of a campus file, kept to turn paths and byte offsets into
+/// lines and columns.
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+    doc: Option<toml_edit::Document<&'a str>>,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(name: &'a str, text: &'a str) -> Self {
+        Source {
+            name,
+            text,
+            doc: toml_edit::Document::parse(text).ok(),
+        }
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[line_start..].chars().count() + 1)
+    }
+
+    /// The span of the deepest part of `path` that the document has.
+    pub fn span_of(&self, path: &FieldPath) -> Option<Range<usize>> {
+        let doc = self.doc.as_ref()?;
+        let mut item = doc.as_item();
+        let mut best = None;
+        for seg in &path.0 {
+            let next = match seg {
+                Segment::Key(k) => {
+                    if let Some(key_span) = item
+                        .as_table_like()
+                        .and_then(|t| t.get_key_value(k))
+                        .and_then(|(key, _)| key.span())
+                    {
+                        best = Some(key_span);
+                    }
+                    item.get(k.as_str())
+                }
+                Segment::Index(i) => item.get(*i),
+            };
+            match next {
+                Some(n) => {
+                    item = n;
+                    if let Some(span) = item.span() {
+                        best = Some(span);
+                    }
+                }
+                None => break,
+            }
+        }
+        best
+    }
+
+    /// The field path of the deepest key or value whose span holds `offset`.
+    pub fn path_at(&self, offset: usize) -> FieldPath {
+        self.doc
+            .as_ref()
+            .and_then(|doc| find_in_item(doc.as_item(), offset, FieldPath::root()))
+            .unwrap_or_default()
+    }
+
+    pub fn place(&self, d: &Diagnostic) -> Problem {
+        let (line, column) = self
+            .span_of(&d.path)
+            .map_or((1, 1), |s| self.line_column(s.start));
+        Problem {
+            file: self.name.to_string(),
+            line,
+            column,
+            field: d.path.to_string(),
+            message: d.message.clone(),
+        }
+    }
+
+    /// A deserialisation error from the `toml` crate, placed and given the
+    /// path of the field it points at.
+    pub fn place_toml_error(&self, e: &toml::de::Error) -> Problem {
+        let start = e.span().map_or(0, |s| s.start);
+        let (line, column) = self.line_column(start);
+        Problem {
+            file: self.name.to_string(),
+            line,
+            column,
+            field: self.path_at(start).to_string(),
+            message: e.message().trim().to_string(),
+        }
+    }
+}
+
+fn holds(span: Option<Range<usize>>, offset: usize) -> bool {
+    span.is_some_and(|s| s.contains(&offset))
+}
+
+// Table spans in toml_edit cover only their header, so tables are searched
+// through their children rather than by their own span.
+fn find_in_item(item: &toml_edit::Item, offset: usize, path: FieldPath) -> Option<FieldPath> {
+    match item {
+        toml_edit::Item::Table(t) => find_in_table(t, offset, path),
+        toml_edit::Item::ArrayOfTables(aot) => aot
+            .iter()
+            .enumerate()
+            .find_map(|(i, t)| find_in_table(t, offset, path.index(i))),
+        toml_edit::Item::Value(v) => find_in_value(v, offset, path),
+        toml_edit::Item::None => None,
+    }
+}
+
+fn find_in_table(t: &dyn toml_edit::TableLike, offset: usize, path: FieldPath) -> Option<FieldPath> {
+    for (key, child) in t.iter() {
+        let key_span = t.get_key_value(key).and_then(|(k, _)| k.span());
+        if holds(key_span, offset) {
+            return Some(path.key(key));
+        }
+        if let Some(found) = find_in_item(child, offset, path.key(key)) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+fn find_in_value(v: &toml_edit::Value, offset: usize, path: FieldPath) -> Option<FieldPath> {
+    if !holds(v.span(), offset) {
+        return None;
+    }
+    let inner = match v {
+        toml_edit::Value::InlineTable(t) => find_in_table(t, offset, path.clone()),
+        toml_edit::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, e)| find_in_value(e, offset, path.index(i))),
+        _ => None,
+    };
+    Some(inner.unwrap_or(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "[site]\nname = \"x\"\n\n[[building]]\nid = \"B1\"\n[[building]]\nid = \"B2\"\nphase = 1\n";
+
+    #[test]
+    fn paths_display_like_the_file() {
+        let p = FieldPath::root().key("building").index(2).key("hall");
+        assert_eq!(p.to_string(), "building[2].hall");
+    }
+
+    #[test]
+    fn span_of_finds_the_line_of_a_field() {
+        let src = Source::new("c.toml", TEXT);
+        let p = FieldPath::root().key("building").index(1).key("phase");
+        let (line, _) = src.line_column(src.span_of(&p).unwrap().start);
+        assert_eq!(line, 8);
+        // A field that is missing points at its nearest existing parent.
+        let missing = FieldPath::root().key("building").index(1).key("hall");
+        let (line, _) = src.line_column(src.span_of(&missing).unwrap().start);
+        assert!((6..=8).contains(&line), "line {line}");
+    }
+
+    #[test]
+    fn path_at_inverts_span_of() {
+        let src = Source::new("c.toml", TEXT);
+        let offset = TEXT.find("phase").unwrap() + 8;
+        assert_eq!(src.path_at(offset).to_string(), "building[1].phase");
+        let key = TEXT.find("phase").unwrap() + 1;
+        assert_eq!(src.path_at(key).to_string(), "building[1].phase");
+    }
+}
