@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use abilene_model::{preset, Campus, TrayId};
+use abilene_model::{Campus, TrayId, preset};
 use anyhow::{Context, Result};
 use clap::Subcommand;
 
@@ -27,8 +27,12 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
 }
 
 fn campus(name: &str, runs: u32) -> Result<ExitCode> {
-    let p = preset::preset(name)
-        .with_context(|| format!("no preset `{name}`; presets: {}", preset::names().join(", ")))?;
+    let p = preset::preset(name).with_context(|| {
+        format!(
+            "no preset `{name}`; presets: {}",
+            preset::names().join(", ")
+        )
+    })?;
     let mut times = Vec::with_capacity(runs as usize);
     let mut campus = None;
     for _ in 0..runs {

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use abilene_model::Campus;
 use abilene_model::preset::{self, PRESETS};
 use abilene_model::summary::{CampusSummary, Figures};
-use abilene_model::Campus;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
 use crate::format::{count, number, table};
@@ -51,7 +51,10 @@ impl CampusSource {
         match (&self.preset, &self.file) {
             (Some(name), _) => {
                 let p = preset::preset(name).with_context(|| {
-                    format!("no preset `{name}`; presets: {}", preset::names().join(", "))
+                    format!(
+                        "no preset `{name}`; presets: {}",
+                        preset::names().join(", ")
+                    )
                 })?;
                 Ok((format!("{} (preset {name})", p.file), p.toml.to_string()))
             }
@@ -115,7 +118,10 @@ pub fn run(cmd: CampusCommand) -> Result<ExitCode> {
         }
         CampusCommand::Export { name } => {
             let p = preset::preset(&name).with_context(|| {
-                format!("no preset `{name}`; presets: {}", preset::names().join(", "))
+                format!(
+                    "no preset `{name}`; presets: {}",
+                    preset::names().join(", ")
+                )
             })?;
             print!("{}", p.toml);
             Ok(ExitCode::SUCCESS)
@@ -126,7 +132,10 @@ pub fn run(cmd: CampusCommand) -> Result<ExitCode> {
 pub fn demo() -> Result<ExitCode> {
     let p = preset::preset("abilene").context("abilene preset is shipped")?;
     let campus = Campus::load(p.file, p.toml).map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("abilene demo: the Abilene campus as modelled in {}\n", p.file);
+    println!(
+        "abilene demo: the Abilene campus as modelled in {}\n",
+        p.file
+    );
     print!("{}", render(&campus.summary()));
     println!(
         "\nNext: `abilene campus show --preset abilene --json`, or copy the preset with\n\
@@ -186,7 +195,11 @@ pub fn render(s: &CampusSummary) -> String {
             r
         })
         .collect();
-    let mut total = vec![format!("total ({})", s.total.buildings), String::new(), String::new()];
+    let mut total = vec![
+        format!("total ({})", s.total.buildings),
+        String::new(),
+        String::new(),
+    ];
     total.extend(figure_cells(&s.total));
     rows.push(total);
     out += "Buildings (IT MW at rack maximum; facility MW = IT x design PUE; FP8 dense peak)\n";
@@ -200,7 +213,11 @@ pub fn render(s: &CampusSummary) -> String {
         number(t.power_capacity_mw, 1),
         number(t.power_capacity_mw - t.facility_mw, 1),
         number(site.supply_mw, 1),
-        if site.supply_mw >= t.facility_mw { "with room" } else { "NOT" }
+        if site.supply_mw >= t.facility_mw {
+            "with room"
+        } else {
+            "NOT"
+        }
     );
     out += &format!(
         "Fabric: {} leaf, {} spine, {} super-spine switches.\n\n",
@@ -209,7 +226,14 @@ pub fn render(s: &CampusSummary) -> String {
         count(s.fabric.super_spines)
     );
     let mut header = vec!["date", "phase", "added"];
-    header.extend(["buildings", "GPUs", "IT MW", "facility MW", "power cap MW", "FP8 EFLOPS"]);
+    header.extend([
+        "buildings",
+        "GPUs",
+        "IT MW",
+        "facility MW",
+        "power cap MW",
+        "FP8 EFLOPS",
+    ]);
     let rows = s
         .timeline
         .iter()

@@ -1,6 +1,6 @@
 //! Numbers with units and aligned tables for the terminal.
 
-use comfy_table::{presets::NOTHING, Cell, CellAlignment, Table};
+use comfy_table::{Cell, CellAlignment, Table, presets::NOTHING};
 
 /// An integer with thousands separators: 405504 -> "405,504".
 pub fn count(n: u64) -> String {
@@ -20,8 +20,16 @@ pub fn number(x: f64, decimals: usize) -> String {
     let s = format!("{:.*}", decimals, x.abs());
     let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(i, f)| (i, f));
     let int = count(int.parse().unwrap_or(0));
-    let sign = if x < 0.0 && s.bytes().any(|b| (b'1'..=b'9').contains(&b)) { "-" } else { "" };
-    if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") }
+    let sign = if x < 0.0 && s.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        "-"
+    } else {
+        ""
+    };
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
 }
 
 /// A table with a header row; numeric columns (all but the first `text_cols`)
@@ -29,7 +37,7 @@ pub fn number(x: f64, decimals: usize) -> String {
 pub fn table(header: &[&str], rows: Vec<Vec<String>>, text_cols: usize) -> String {
     let mut t = Table::new();
     t.load_preset(NOTHING);
-    t.set_header(header.iter().map(|h| Cell::new(h)));
+    t.set_header(header.iter().map(Cell::new));
     for row in rows {
         t.add_row(row);
     }

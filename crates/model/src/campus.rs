@@ -166,12 +166,19 @@ impl Builder {
         let spec = c.spec.clone();
         for (b, bspec) in spec.buildings.iter().enumerate() {
             let building = BuildingId(b as u16);
-            let start = (c.halls.len() as u16, c.racks.len() as u32, c.trays.len() as u32, c.gpu_tray.len() as u32);
+            let start = (
+                c.halls.len() as u16,
+                c.racks.len() as u32,
+                c.trays.len() as u32,
+                c.gpu_tray.len() as u32,
+            );
             for hspec in &bspec.halls {
                 let hall = HallId(c.halls.len() as u16);
                 let r = hspec.resolve(&spec.hall_templates);
                 // Validation guarantees every part is present.
-                let (Some(groups), Some(cooling), Some(power)) = (r.scalable_units, r.cooling, r.power) else {
+                let (Some(groups), Some(cooling), Some(power)) =
+                    (r.scalable_units, r.cooling, r.power)
+                else {
                     unreachable!("validated hall has all parts")
                 };
                 let unit_start = c.units.len() as u32;
@@ -202,7 +209,8 @@ impl Builder {
                                     gpus: sku.gpus_per_tray as u8,
                                     slot: slot as u8,
                                 });
-                                c.gpu_tray.extend(std::iter::repeat_n(tray, sku.gpus_per_tray as usize));
+                                c.gpu_tray
+                                    .extend(std::iter::repeat_n(tray, sku.gpus_per_tray as usize));
                             }
                             c.racks.push(Rack {
                                 unit,

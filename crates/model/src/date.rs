@@ -113,7 +113,15 @@ mod tests {
     fn parses_and_rejects() {
         assert_eq!(Date::parse("2026-06-30").unwrap().to_string(), "2026-06-30");
         assert!(Date::parse("2024-02-29").is_ok());
-        for bad in ["2025-02-29", "2026-13-01", "2026-6-1", "26-06-01", "2026/06/01", "", "2026-06-01-"] {
+        for bad in [
+            "2025-02-29",
+            "2026-13-01",
+            "2026-6-1",
+            "26-06-01",
+            "2026/06/01",
+            "",
+            "2026-06-01-",
+        ] {
             assert!(Date::parse(bad).is_err(), "{bad} should fail");
         }
     }

@@ -214,7 +214,11 @@ fn find_in_item(item: &toml_edit::Item, offset: usize, path: FieldPath) -> Optio
     }
 }
 
-fn find_in_table(t: &dyn toml_edit::TableLike, offset: usize, path: FieldPath) -> Option<FieldPath> {
+fn find_in_table(
+    t: &dyn toml_edit::TableLike,
+    offset: usize,
+    path: FieldPath,
+) -> Option<FieldPath> {
     for (key, child) in t.iter() {
         let key_span = t.get_key_value(key).and_then(|(k, _)| k.span());
         if holds(key_span, offset) {
@@ -246,7 +250,8 @@ fn find_in_value(v: &toml_edit::Value, offset: usize, path: FieldPath) -> Option
 mod tests {
     use super::*;
 
-    const TEXT: &str = "[site]\nname = \"x\"\n\n[[building]]\nid = \"B1\"\n[[building]]\nid = \"B2\"\nphase = 1\n";
+    const TEXT: &str =
+        "[site]\nname = \"x\"\n\n[[building]]\nid = \"B1\"\n[[building]]\nid = \"B2\"\nphase = 1\n";
 
     #[test]
     fn paths_display_like_the_file() {

@@ -58,7 +58,10 @@ mod tests {
 
     #[test]
     fn down_ports_split_by_oversubscription() {
-        let t = |radix, o| SwitchTierSpec { radix, oversubscription: o };
+        let t = |radix, o| SwitchTierSpec {
+            radix,
+            oversubscription: o,
+        };
         assert_eq!(down_ports(&t(64, 1.0)), 32);
         assert_eq!(down_ports(&t(64, 3.0)), 48);
     }

@@ -60,11 +60,12 @@ pub fn stage_ratings_mw(power: &PowerSpec, power_factor: f64) -> Vec<(Stage, f64
 
 /// The chain's capacity: its weakest stage.
 pub fn capacity_mw(power: &PowerSpec, power_factor: f64) -> (Stage, f64) {
-    stage_ratings_mw(power, power_factor)
-        .into_iter()
-        .fold((Stage::UtilityFeed, f64::INFINITY), |best, s| {
+    stage_ratings_mw(power, power_factor).into_iter().fold(
+        (Stage::UtilityFeed, f64::INFINITY),
+        |best, s| {
             if s.1 < best.1 { s } else { best }
-        })
+        },
+    )
 }
 
 #[cfg(test)]

@@ -128,13 +128,19 @@ impl Validator {
     /// A finite number strictly above zero.
     fn positive(&mut self, path: &FieldPath, field: &str, value: f64) {
         if !(value.is_finite() && value > 0.0) {
-            self.err(path.key(field), format!("must be a number above 0, got {value}"));
+            self.err(
+                path.key(field),
+                format!("must be a number above 0, got {value}"),
+            );
         }
     }
 
     fn non_negative(&mut self, path: &FieldPath, field: &str, value: f64) {
         if !(value.is_finite() && value >= 0.0) {
-            self.err(path.key(field), format!("must be a number of 0 or more, got {value}"));
+            self.err(
+                path.key(field),
+                format!("must be a number of 0 or more, got {value}"),
+            );
         }
     }
 
@@ -191,7 +197,10 @@ impl Validator {
             if !(tier.oversubscription.is_finite() && tier.oversubscription >= 1.0) {
                 self.err(
                     p.key("oversubscription"),
-                    format!("must be 1.0 (non-blocking) or more, got {}", tier.oversubscription),
+                    format!(
+                        "must be 1.0 (non-blocking) or more, got {}",
+                        tier.oversubscription
+                    ),
                 );
             }
         }
@@ -204,10 +213,16 @@ impl Validator {
         self.at_least_one(path, "nics_per_gpu", s.nics_per_gpu);
         self.at_least_one(path, "psus", s.psus);
         if s.trays_per_rack > 255 {
-            self.err(path.key("trays_per_rack"), "at most 255 trays per rack are supported");
+            self.err(
+                path.key("trays_per_rack"),
+                "at most 255 trays per rack are supported",
+            );
         }
         if s.gpus_per_tray > 64 {
-            self.err(path.key("gpus_per_tray"), "at most 64 GPUs per tray are supported");
+            self.err(
+                path.key("gpus_per_tray"),
+                "at most 64 GPUs per tray are supported",
+            );
         }
         if s.nvlink_domain_trays > 0 && s.trays_per_rack % s.nvlink_domain_trays != 0 {
             self.err(
@@ -338,7 +353,11 @@ impl Validator {
                 path.key("template"),
                 format!(
                     "unknown hall template `{t}`; defined: {}",
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 ),
             );
             return HallLoad::default();
@@ -405,10 +424,34 @@ impl Validator {
             let liquid = load.liquid_kw / 1000.0;
             let air = load.air_kw / 1000.0;
             let checks = [
-                ("cdu", liquid, cap.cdu_mw, "liquid heat", "its CDUs (at N) remove"),
-                ("facility_loop_mw", liquid, cap.facility_loop_mw, "liquid heat", "its facility loop carries"),
-                ("air_handlers_mw", air, cap.air_mw, "air heat", "its air handlers remove"),
-                ("heat_rejection", it_mw, cap.rejection_mw, "heat", "its dry coolers and chillers reject"),
+                (
+                    "cdu",
+                    liquid,
+                    cap.cdu_mw,
+                    "liquid heat",
+                    "its CDUs (at N) remove",
+                ),
+                (
+                    "facility_loop_mw",
+                    liquid,
+                    cap.facility_loop_mw,
+                    "liquid heat",
+                    "its facility loop carries",
+                ),
+                (
+                    "air_handlers_mw",
+                    air,
+                    cap.air_mw,
+                    "air heat",
+                    "its air handlers remove",
+                ),
+                (
+                    "heat_rejection",
+                    it_mw,
+                    cap.rejection_mw,
+                    "heat",
+                    "its dry coolers and chillers reject",
+                ),
             ];
             for (field, need, have, what, by) in checks {
                 if need > have + 1e-9 {
