@@ -1,0 +1,221 @@
+//! Preemption: taking GPUs back for a job that is owed them.
+//!
+//! A job inside its guaranteed quota reclaims capacity that others borrow; a
+//! higher priority class may also preempt lower, preemptible work of its own
+//! tenant. Victims are tried cheapest first (lowest priority, least work lost
+//! since their last checkpoint, newest) on a copy of the free index, adding
+//! more each round, until the job fits; then only the victims whose GPUs the
+//! job actually lands on, or whose quota it needs, are preempted.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+use crate::event::Event;
+use crate::job::{JobKind, Time};
+use crate::scheduler::{Gang, JobState, Scheduler, full_mask};
+use crate::tenant::NodeId;
+
+impl Scheduler {
+    /// Tries to start `slot` by preempting others; true if it started.
+    pub(crate) fn try_preempt(
+        &mut self,
+        now: Time,
+        slot: u32,
+        pool: usize,
+        events: &mut Vec<Event>,
+    ) -> bool {
+        let (node, sku, prio) = {
+            let j = &self.jobs[slot as usize];
+            (j.node, j.sku, j.spec.priority)
+        };
+        let charge = self.charge_of(slot);
+        let none = |_| 0;
+        let owed = self.tenants.within_guarantee(node, sku, charge, &none);
+        let tenant = self.tenants.tenant_of(node);
+        let mut candidates: Vec<u32> = (0..self.jobs.len() as u32)
+            .filter(|&s| {
+                let v = &self.jobs[s as usize];
+                s != slot
+                    && v.state == JobState::Running
+                    && v.sku == sku
+                    && v.pool == pool
+                    && v.spec.preemptible
+                    && v.spec.kind == JobKind::Training
+                    && {
+                        let same_tenant = self.tenants.tenant_of(v.node) == tenant;
+                        // Reclaim from other tenants' borrowing; within a
+                        // tenant, only a higher class preempts.
+                        (v.borrowed && !same_tenant && (owed || v.spec.priority < prio))
+                            || (v.spec.priority < prio && same_tenant)
+                    }
+            })
+            .collect();
+        if candidates.is_empty() {
+            return false;
+        }
+        let reachable: u64 = candidates
+            .iter()
+            .map(|&s| self.jobs[s as usize].charged)
+            .sum::<u64>()
+            + self.pools[pool].free_gpus(sku);
+        if reachable < charge {
+            return false;
+        }
+        candidates.sort_by_key(|&s| {
+            let v = &self.jobs[s as usize];
+            (v.spec.priority, self.progress(s, now).1, Reverse(v.seq))
+        });
+        let mut sim = self.pools[pool].clone();
+        let mut refunds: BTreeMap<NodeId, u64> = BTreeMap::new();
+        let mut rooms = self.building_room_kw();
+        let mut added = 0;
+        let mut batch = 1;
+        let found = loop {
+            let upto = (added + batch).min(candidates.len());
+            for &v in &candidates[added..upto] {
+                self.release_into(&mut sim, pool, v);
+                let j = &self.jobs[v as usize];
+                for a in self.tenants.chain(j.node) {
+                    *refunds.entry(a).or_default() += j.charged;
+                }
+                for &(b, kw) in &j.draw {
+                    rooms[usize::from(b)] += kw * j.clock;
+                }
+            }
+            added = upto;
+            batch *= 2;
+            let refund = |a: NodeId| refunds.get(&a).copied().unwrap_or(0);
+            if self
+                .tenants
+                .blocking_node(node, sku, charge, &refund)
+                .is_none()
+                && let Some(found) = self.place_min(&mut sim, slot, Some(&rooms))
+            {
+                break found;
+            }
+            if added == candidates.len() {
+                return false;
+            }
+        };
+        let (gangs, spares) = found;
+        let mut landing: Vec<u32> = gangs
+            .iter()
+            .flat_map(|g| g.trays.iter().copied())
+            .chain(spares.iter().copied())
+            .collect();
+        landing.sort_unstable();
+        let mut victims: Vec<u32> = Vec::new();
+        let mut quota_only: Vec<u32> = Vec::new();
+        for &v in &candidates[..added] {
+            let hit = self
+                .job_trays_of(v)
+                .iter()
+                .any(|t| landing.binary_search(t).is_ok());
+            if hit {
+                victims.push(v)
+            } else {
+                quota_only.push(v)
+            }
+        }
+        // Keep just enough of the others to satisfy quota, cheapest first.
+        let mut kept_refund: BTreeMap<NodeId, u64> = BTreeMap::new();
+        for &v in &victims {
+            for a in self.tenants.chain(self.jobs[v as usize].node) {
+                *kept_refund.entry(a).or_default() += self.jobs[v as usize].charged;
+            }
+        }
+        for v in quota_only {
+            let refund = |a: NodeId| kept_refund.get(&a).copied().unwrap_or(0);
+            if self
+                .tenants
+                .blocking_node(node, sku, charge, &refund)
+                .is_none()
+            {
+                break;
+            }
+            for a in self.tenants.chain(self.jobs[v as usize].node) {
+                *kept_refund.entry(a).or_default() += self.jobs[v as usize].charged;
+            }
+            victims.push(v);
+        }
+        let by = self.jobs[slot as usize].spec.id;
+        for v in victims {
+            let lost = self.requeue(now, v);
+            events.push(Event::Preempted {
+                job: self.jobs[v as usize].spec.id,
+                by: Some(by),
+                lost_work: lost,
+            });
+        }
+        self.start(now, slot, pool, gangs, spares, events);
+        true
+    }
+
+    fn job_trays_of(&self, slot: u32) -> Vec<u32> {
+        let j = &self.jobs[slot as usize];
+        j.gangs
+            .iter()
+            .flat_map(|g| g.trays.iter().copied())
+            .chain(j.spares.iter().copied())
+            .collect()
+    }
+
+    /// Frees a running job's GPUs in a copy of a pool, as stopping it would.
+    fn release_into(&self, sim: &mut crate::free::FreeIndex, pool: usize, slot: u32) {
+        let j = &self.jobs[slot as usize];
+        let spare_gang = Gang {
+            trays: j.spares.clone(),
+            mask: 0,
+        };
+        for g in j.gangs.iter().chain(std::iter::once(&spare_gang)) {
+            for &t in &g.trays {
+                if self.available(t) && self.pool_of(t) == pool {
+                    let mask = if g.mask == 0 {
+                        full_mask(self.topo.tray_gpus[t as usize])
+                    } else {
+                        g.mask
+                    };
+                    sim.release(&self.topo, t, mask);
+                }
+            }
+        }
+    }
+
+    /// Gives a running service one more replica on `gang`.
+    pub(crate) fn add_replica(&mut self, slot: u32, gang: Gang, events: &mut Vec<Event>) {
+        let (node, sku, pool) = {
+            let j = &self.jobs[slot as usize];
+            (j.node, j.sku, j.pool)
+        };
+        let gpus = u64::from(self.jobs[slot as usize].spec.gpus);
+        self.hold_gang(slot, pool, &gang);
+        self.tenants
+            .charge(node, sku, gpus, self.jobs[slot as usize].borrowed);
+        let tray_kw = self.job_tray_kw(sku);
+        let gpt = f64::from(self.topo.sku_gpus_per_tray[usize::from(sku)]);
+        let share = if gang.mask == 0 {
+            1.0
+        } else {
+            f64::from(gang.mask.count_ones()) / gpt
+        };
+        let job = &mut self.jobs[slot as usize];
+        job.charged += gpus;
+        if job.borrowed {
+            self.borrowed_gpus[usize::from(sku)] += gpus;
+        }
+        for &t in &gang.trays {
+            let b = self.topo.tray_building[t as usize];
+            match job.draw.iter_mut().find(|e| e.0 == b) {
+                Some(e) => e.1 += tray_kw * share,
+                None => job.draw.push((b, tray_kw * share)),
+            }
+            self.building_draw_kw[usize::from(b)] += tray_kw * share * job.clock;
+        }
+        let trays = gang.trays.clone();
+        job.gangs.push(gang);
+        events.push(Event::ReplicaStarted {
+            job: job.spec.id,
+            trays,
+        });
+    }
+}

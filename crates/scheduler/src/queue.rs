@@ -1,0 +1,351 @@
+//! The scheduling pass: priority and fair-share order, EASY backfill,
+//! preemption, runtime limits and service growth.
+//!
+//! A pass walks the pending queue in order. The first job of a SKU that
+//! cannot start becomes that SKU's head: it gets a backfill reservation at
+//! the earliest time enough running jobs are expected to end (its shadow
+//! time). Jobs behind it start only if they will end before the shadow time
+//! or fit in what the head will not need then, so backfill never delays it.
+//! When nothing was freed since the last pass, only new jobs are tried, so a
+//! stream of submissions costs O(1) each rather than a walk of the queue.
+
+use std::collections::BTreeSet;
+
+use crate::event::{Event, Outcome, PendingReason};
+use crate::free::FreeIndex;
+use crate::job::{JobKind, Time};
+use crate::placement::{self, Need};
+use crate::scheduler::{
+    GENERAL, Gang, Head, JobState, Scheduler, chosen_to_gangs, full_mask, place_in, power_room,
+};
+use crate::topo::Topology;
+
+/// Takes a gang's GPUs out of `free`.
+pub(crate) fn take_gang(free: &mut FreeIndex, topo: &Topology, g: &Gang) {
+    for &t in &g.trays {
+        let mask = if g.mask == 0 {
+            full_mask(topo.tray_gpus[t as usize])
+        } else {
+            g.mask
+        };
+        free.take(topo, t, mask);
+    }
+}
+
+/// Puts a gang's GPUs back into `free`.
+pub(crate) fn release_gang(free: &mut FreeIndex, topo: &Topology, g: &Gang) {
+    for &t in &g.trays {
+        let mask = if g.mask == 0 {
+            full_mask(topo.tray_gpus[t as usize])
+        } else {
+            g.mask
+        };
+        free.release(topo, t, mask);
+    }
+}
+
+impl Scheduler {
+    /// One scheduling pass at time `now`.
+    pub fn schedule(&mut self, now: Time, events: &mut Vec<Event>) {
+        self.expire(now, events);
+        self.tick_reservations(now, events);
+        if now >= self.last_fairshare + self.config.fairshare_period {
+            self.rekey();
+            self.last_fairshare = now;
+        }
+        let full = self.dirty;
+        let candidates: Vec<u32> = if full {
+            self.heads.iter_mut().for_each(|h| *h = None);
+            self.pending
+                .iter()
+                .take(self.config.queue_depth)
+                .map(|&(_, s)| s)
+                .collect()
+        } else {
+            let mut fresh: Vec<u32> = std::mem::take(&mut self.fresh)
+                .into_iter()
+                .filter(|&s| self.jobs[s as usize].state == JobState::Pending)
+                .collect();
+            fresh.sort_by_key(|&s| self.jobs[s as usize].key);
+            fresh
+        };
+        self.fresh.clear();
+        self.dirty = false;
+        let mut attempts = self.config.preemption_attempts;
+        for slot in candidates {
+            if self.jobs[slot as usize].state == JobState::Pending {
+                self.try_job(now, slot, &mut attempts, events);
+            }
+        }
+        if full {
+            self.grow_services(events);
+            let beyond: Vec<u32> = self
+                .pending
+                .iter()
+                .skip(self.config.queue_depth)
+                .map(|&(_, s)| s)
+                .collect();
+            for s in beyond {
+                if self.jobs[s as usize].reason.is_none() {
+                    self.set_reason(s, PendingReason::QueueDepth, events);
+                }
+            }
+        }
+    }
+
+    /// Recomputes every pending job's place in the queue (fair share moves).
+    fn rekey(&mut self) {
+        let slots: Vec<u32> = self.pending.iter().map(|&(_, s)| s).collect();
+        self.pending = BTreeSet::new();
+        for s in slots {
+            let key = self.queue_key(s);
+            self.jobs[s as usize].key = key;
+            self.pending.insert((key, s));
+        }
+        self.dirty = true;
+    }
+
+    fn expire(&mut self, now: Time, events: &mut Vec<Event>) {
+        while let Some(&(deadline, slot)) = self.deadlines.first() {
+            if deadline > now {
+                break;
+            }
+            self.stop(now, slot);
+            self.jobs[slot as usize].state = JobState::Done;
+            events.push(Event::Finished {
+                job: self.jobs[slot as usize].spec.id,
+                outcome: Outcome::TimedOut,
+            });
+        }
+    }
+
+    pub(crate) fn set_reason(&mut self, slot: u32, reason: PendingReason, events: &mut Vec<Event>) {
+        let job = &mut self.jobs[slot as usize];
+        if job.reason.as_ref() != Some(&reason) {
+            job.reason = Some(reason.clone());
+            events.push(Event::Pending {
+                job: job.spec.id,
+                reason,
+            });
+        }
+    }
+
+    /// GPUs a job holds when it runs at its minimum: gangs plus spares.
+    pub(crate) fn charge_of(&self, slot: u32) -> u64 {
+        let j = &self.jobs[slot as usize];
+        let gpt = u64::from(self.topo.sku_gpus_per_tray[usize::from(j.sku)]);
+        let gangs = match j.spec.kind {
+            JobKind::Training => 1,
+            JobKind::Service { min_available, .. } => u64::from(min_available),
+        };
+        u64::from(j.spec.gpus) * gangs + u64::from(j.spec.spare_trays) * gpt
+    }
+
+    fn try_job(&mut self, now: Time, slot: u32, attempts: &mut usize, events: &mut Vec<Event>) {
+        let (node, sku) = (self.jobs[slot as usize].node, self.jobs[slot as usize].sku);
+        let pool = match self.jobs[slot as usize].spec.reservation {
+            Some(r) => {
+                let res = &self.reservations[r as usize];
+                if !res.active {
+                    self.set_reason(slot, PendingReason::Reservation { id: r }, events);
+                    return;
+                }
+                res.pool
+            }
+            None => GENERAL,
+        };
+        let charge = self.charge_of(slot);
+        let none = |_| 0;
+        if let Some(block) = self.tenants.blocking_node(node, sku, charge, &none) {
+            if *attempts > 0 && self.try_preempt(now, slot, pool, events) {
+                *attempts -= 1;
+                return;
+            }
+            let name = self.tenants.names[block as usize].clone();
+            self.set_reason(slot, PendingReason::Quota { node: name }, events);
+            return;
+        }
+        let remaining = {
+            let j = &self.jobs[slot as usize];
+            j.spec.runtime_estimate.saturating_sub(j.committed)
+        };
+        let mut use_extra = false;
+        if pool == GENERAL
+            && let Some(h) = self.heads[usize::from(sku)]
+            && h.job != slot
+        {
+            let ends_in_time = now.saturating_add(remaining) <= h.shadow;
+            if !ends_in_time {
+                if charge > h.extra {
+                    let behind = self.jobs[h.job as usize].spec.id;
+                    self.set_reason(slot, PendingReason::Priority { behind }, events);
+                    return;
+                }
+                use_extra = true;
+            }
+        }
+        let rooms = self.building_room_kw();
+        if let Some((gangs, spares)) = self.place_job(slot, pool, &rooms) {
+            self.start(now, slot, pool, gangs, spares, events);
+            if use_extra && let Some(h) = self.heads[usize::from(sku)].as_mut() {
+                h.extra -= charge;
+            }
+            return;
+        }
+        if *attempts > 0 && self.try_preempt(now, slot, pool, events) {
+            *attempts -= 1;
+            return;
+        }
+        let power_bound = self.campus_room_kw().is_finite() || rooms.iter().any(|r| r.is_finite());
+        let reason = if power_bound && self.place_job_unpowered(slot, pool) {
+            PendingReason::PowerCap
+        } else {
+            PendingReason::Resources
+        };
+        if pool == GENERAL && self.heads[usize::from(sku)].is_none() {
+            self.heads[usize::from(sku)] = Some(self.head_for(slot, now));
+        }
+        self.set_reason(slot, reason, events);
+    }
+
+    fn place_job_unpowered(&mut self, slot: u32, pool: usize) -> bool {
+        let mut free = std::mem::take(&mut self.pools[pool]);
+        let ok = self.place_min(&mut free, slot, None).is_some();
+        self.pools[pool] = free;
+        ok
+    }
+
+    /// Finds GPUs in `pool` for a job's minimum, without keeping them.
+    pub(crate) fn place_job(
+        &mut self,
+        slot: u32,
+        pool: usize,
+        rooms: &[f64],
+    ) -> Option<(Vec<Gang>, Vec<u32>)> {
+        let mut free = std::mem::take(&mut self.pools[pool]);
+        let found = self.place_min(&mut free, slot, Some(rooms));
+        self.pools[pool] = free;
+        found
+    }
+
+    /// Finds GPUs in `free` for a job's minimum (its gang and spares, or
+    /// `min_available` replicas) and leaves `free` as it found it. With
+    /// `rooms`, placement respects power caps.
+    pub(crate) fn place_min(
+        &self,
+        free: &mut FreeIndex,
+        slot: u32,
+        rooms: Option<&[f64]>,
+    ) -> Option<(Vec<Gang>, Vec<u32>)> {
+        let j = &self.jobs[slot as usize];
+        let (sku, need, spares) = (j.sku, j.need, j.spec.spare_trays);
+        let gangs = match j.spec.kind {
+            JobKind::Training => 1,
+            JobKind::Service { min_available, .. } => min_available,
+        };
+        let power = rooms.and_then(|r| power_room(self, r, sku));
+        let mut taken: Vec<Gang> = Vec::new();
+        let mut ok = true;
+        for _ in 0..gangs {
+            match placement::place(free, &self.topo, sku, need, power) {
+                Some(c) => {
+                    let g = chosen_to_gangs(c);
+                    take_gang(free, &self.topo, &g);
+                    taken.push(g);
+                }
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        let mut spare_trays = Vec::new();
+        if ok && spares > 0 {
+            // Spares idle until used: they need no power room.
+            match placement::place(
+                free,
+                &self.topo,
+                sku,
+                Need::Trays {
+                    k: 1,
+                    chunks: spares,
+                },
+                None,
+            ) {
+                Some(c) => spare_trays = c.trays,
+                None => ok = false,
+            }
+        }
+        for g in taken.iter().rev() {
+            release_gang(free, &self.topo, g);
+        }
+        ok.then_some((taken, spare_trays))
+    }
+
+    /// The backfill reservation for a blocked job: when enough running jobs
+    /// of its SKU are expected to have ended, and what it leaves over then.
+    fn head_for(&self, slot: u32, now: Time) -> Head {
+        let sku = self.jobs[slot as usize].sku;
+        let need = self.charge_of(slot);
+        let mut have = self.pools[GENERAL].free_gpus(sku);
+        if have >= need {
+            // Blocked by shape, not count: the next end may reshape it.
+            let shadow = self.running_by_end[usize::from(sku)]
+                .first()
+                .map_or(now, |&(t, _)| t.max(now));
+            return Head {
+                job: slot,
+                shadow,
+                extra: have - need,
+            };
+        }
+        for &(end, s) in &self.running_by_end[usize::from(sku)] {
+            if self.jobs[s as usize].pool == GENERAL {
+                have += self.jobs[s as usize].charged;
+            }
+            if have >= need {
+                return Head {
+                    job: slot,
+                    shadow: end.max(now),
+                    extra: have - need,
+                };
+            }
+        }
+        // Cannot be met by ends alone (trays down or reserved): do not hold
+        // others back for it.
+        Head {
+            job: slot,
+            shadow: Time::MAX,
+            extra: u64::MAX,
+        }
+    }
+
+    /// Adds replicas to running services that have fewer than they want.
+    fn grow_services(&mut self, events: &mut Vec<Event>) {
+        let short: Vec<u32> = self.services_short.iter().copied().collect();
+        for slot in short {
+            loop {
+                let j = &self.jobs[slot as usize];
+                let JobKind::Service { replicas, .. } = j.spec.kind else {
+                    break;
+                };
+                if j.state != JobState::Running || j.gangs.len() as u32 >= replicas {
+                    self.services_short.remove(&slot);
+                    break;
+                }
+                let (node, sku, need, pool) = (j.node, j.sku, j.need, j.pool);
+                let gpus = u64::from(j.spec.gpus);
+                let none = |_| 0;
+                if self.tenants.blocking_node(node, sku, gpus, &none).is_some() {
+                    break;
+                }
+                let rooms = self.building_room_kw();
+                let Some(c) = place_in(self, pool, sku, need, &rooms) else {
+                    break;
+                };
+                let g = chosen_to_gangs(c);
+                self.add_replica(slot, g, events);
+            }
+        }
+    }
+}
