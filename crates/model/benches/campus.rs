@@ -1,1 +1,79 @@
-fn main() {}
+//! Campus model benchmarks (issue 2): loading the shipped presets, and the
+//! O(1) topology query between two trays.
+//!
+//! Run with `cargo bench -p abilene-model --bench campus`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use abilene_model::{Campus, TrayId, preset};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+/// Random tray pairs per proximity iteration.
+const PAIRS: usize = 4096;
+
+fn load(name: &str) -> Campus {
+    let p = preset::preset(name).expect("shipped preset");
+    Campus::load(p.file, p.toml).expect("shipped preset is valid")
+}
+
+/// `n` tray pairs drawn with a seeded xorshift64*, so every run queries the
+/// same pairs.
+fn random_pairs(trays: u32, n: usize) -> Vec<(TrayId, TrayId)> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let trays = u64::from(trays);
+    (0..n)
+        .map(|_| {
+            let a = TrayId((next() % trays) as u32);
+            let b = TrayId((next() % trays) as u32);
+            (a, b)
+        })
+        .collect()
+}
+
+fn load_validate_index(c: &mut Criterion) {
+    let mut group = c.benchmark_group("campus");
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_secs(1));
+    for name in ["abilene", "abilene-phase1", "tiny"] {
+        let p = preset::preset(name).expect("shipped preset");
+        group.bench_with_input(BenchmarkId::new("load_validate_index", name), p, |b, p| {
+            b.iter(|| {
+                Campus::load(black_box(p.file), black_box(p.toml)).expect("shipped preset is valid")
+            })
+        });
+    }
+    group.finish();
+}
+
+fn proximity(c: &mut Criterion) {
+    let mut group = c.benchmark_group("campus");
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Elements(PAIRS as u64));
+    // The full campus under the id the issue names, then the tiny preset to
+    // show the cost per query does not grow with the campus.
+    for (id, name) in [("random_pairs", "abilene"), ("random_pairs_tiny", "tiny")] {
+        let campus = load(name);
+        let pairs = random_pairs(campus.tray_count(), PAIRS);
+        group.bench_function(BenchmarkId::new("proximity", id), |b| {
+            b.iter(|| {
+                let mut histogram = [0u32; 5];
+                for &(a, t) in black_box(&pairs) {
+                    histogram[campus.proximity(a, t) as usize] += 1;
+                }
+                histogram
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, load_validate_index, proximity);
+criterion_main!(benches);
