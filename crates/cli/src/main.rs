@@ -3,6 +3,7 @@
 mod bench;
 mod campus_cmd;
 mod format;
+mod sched_cmd;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,9 @@ enum Command {
     /// Inspect, validate and export campus models
     #[command(subcommand)]
     Campus(campus_cmd::CampusCommand),
+    /// Run the scheduler on a campus
+    #[command(subcommand)]
+    Sched(sched_cmd::SchedCommand),
     /// Measure abilene on this machine and print one line per figure
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo => campus_cmd::demo(),
         Command::Campus(c) => campus_cmd::run(c),
+        Command::Sched(c) => sched_cmd::run(c),
         Command::Bench(b) => bench::run(b),
     };
     match result {

@@ -11,6 +11,7 @@
 //! - [`queue`]: the pass: priority, fair share, EASY backfill.
 //! - [`preempt`]: reclaiming guaranteed quota and priority preemption.
 //! - [`invariants`]: checks that must hold after every step.
+//! - [`workload`]: seeded synthetic tenancies and job mixes for benches and demos.
 
 pub mod command;
 pub mod config;
@@ -24,6 +25,7 @@ pub mod queue;
 pub mod scheduler;
 pub mod tenant;
 pub mod topo;
+pub mod workload;
 
 pub use command::{Command, CommandError, PowerScope, ReservationSpec};
 pub use config::Config;

@@ -42,10 +42,10 @@ impl Scheduler {
                     && v.spec.preemptible
                     && v.spec.kind == JobKind::Training
                     && {
+                        // Reclaim what other projects borrow; within a
+                        // tenant, a higher class may also preempt.
                         let same_tenant = self.tenants.tenant_of(v.node) == tenant;
-                        // Reclaim from other tenants' borrowing; within a
-                        // tenant, only a higher class preempts.
-                        (v.borrowed && !same_tenant && (owed || v.spec.priority < prio))
+                        (v.borrowed && v.node != node && (owed || v.spec.priority < prio))
                             || (v.spec.priority < prio && same_tenant)
                     }
             })
@@ -61,43 +61,51 @@ impl Scheduler {
         if reachable < charge {
             return false;
         }
+        // Concentrate victims where most can be had, so a big job spans as
+        // few buildings as it can: rank buildings by free plus reclaimable.
+        let gpt = u64::from(self.topo.sku_gpus_per_tray[usize::from(sku)]);
+        let mut room: Vec<u64> = (0..self.topo.buildings() as u16)
+            .map(|b| {
+                let hist = self.pools[pool].building_hist(b, sku);
+                hist.iter().enumerate().map(|(f, &n)| f as u64 * u64::from(n)).sum::<u64>() * gpt
+            })
+            .collect();
+        let home = |s: u32| {
+            let j = &self.jobs[s as usize];
+            j.gangs.first().and_then(|g| g.trays.first()).map_or(0, |&t| self.topo.tray_building[t as usize])
+        };
+        for &c in &candidates {
+            room[usize::from(home(c))] += self.jobs[c as usize].charged;
+        }
+        let mut order: Vec<u16> = (0..room.len() as u16).collect();
+        order.sort_by_key(|&b| (Reverse(room[usize::from(b)]), b));
+        let mut rank = vec![0u16; room.len()];
+        for (r, &b) in order.iter().enumerate() {
+            rank[usize::from(b)] = r as u16;
+        }
+        // Borrowed capacity first, then lower classes; within them, the
+        // best building, the least work lost, the newest.
         candidates.sort_by_key(|&s| {
             let v = &self.jobs[s as usize];
-            (v.spec.priority, self.progress(s, now).1, Reverse(v.seq))
+            (!v.borrowed, v.spec.priority, rank[usize::from(home(s))], self.progress(s, now).1, Reverse(v.seq))
         });
-        let mut sim = self.pools[pool].clone();
-        let mut refunds: BTreeMap<NodeId, u64> = BTreeMap::new();
-        let mut rooms = self.building_room_kw();
-        let mut added = 0;
-        let mut batch = 1;
-        let found = loop {
-            let upto = (added + batch).min(candidates.len());
-            for &v in &candidates[added..upto] {
-                self.release_into(&mut sim, pool, v);
-                let j = &self.jobs[v as usize];
-                for a in self.tenants.chain(j.node) {
-                    *refunds.entry(a).or_default() += j.charged;
-                }
-                for &(b, kw) in &j.draw {
-                    rooms[usize::from(b)] += kw * j.clock;
-                }
+        // First within the fewest buildings that could hold the job, then
+        // anywhere.
+        let mut cumulative = 0u64;
+        let mut allowed = vec![false; room.len()];
+        for &b in &order {
+            allowed[usize::from(b)] = true;
+            cumulative += room[usize::from(b)];
+            if cumulative >= charge {
+                break;
             }
-            added = upto;
-            batch *= 2;
-            let refund = |a: NodeId| refunds.get(&a).copied().unwrap_or(0);
-            if self
-                .tenants
-                .blocking_node(node, sku, charge, &refund)
-                .is_none()
-                && let Some(found) = self.place_min(&mut sim, slot, Some(&rooms))
-            {
-                break found;
-            }
-            if added == candidates.len() {
-                return false;
-            }
+        }
+        let found = self
+            .search_victims(now, slot, pool, &candidates, Some(&allowed), &home)
+            .or_else(|| self.search_victims(now, slot, pool, &candidates, None, &home));
+        let Some((gangs, spares, tried)) = found else {
+            return false;
         };
-        let (gangs, spares) = found;
         let mut landing: Vec<u32> = gangs
             .iter()
             .flat_map(|g| g.trays.iter().copied())
@@ -106,7 +114,7 @@ impl Scheduler {
         landing.sort_unstable();
         let mut victims: Vec<u32> = Vec::new();
         let mut quota_only: Vec<u32> = Vec::new();
-        for &v in &candidates[..added] {
+        for &v in &tried {
             let hit = self
                 .job_trays_of(v)
                 .iter()
@@ -149,6 +157,65 @@ impl Scheduler {
         }
         self.start(now, slot, pool, gangs, spares, events);
         true
+    }
+
+    /// Adds candidates (in order, doubling each round) to a copy of the pool
+    /// until the job fits; with `allowed`, only victims and GPUs in those
+    /// buildings count. Returns the placement and the victims tried.
+    #[allow(clippy::type_complexity)]
+    fn search_victims(
+        &self,
+        now: Time,
+        slot: u32,
+        pool: usize,
+        candidates: &[u32],
+        allowed: Option<&[bool]>,
+        home: &dyn Fn(u32) -> u16,
+    ) -> Option<(Vec<Gang>, Vec<u32>, Vec<u32>)> {
+        let _ = now;
+        let (node, sku) = (self.jobs[slot as usize].node, self.jobs[slot as usize].sku);
+        let charge = self.charge_of(slot);
+        let candidates: Vec<u32> = candidates
+            .iter()
+            .copied()
+            .filter(|&c| allowed.is_none_or(|a| a[usize::from(home(c))]))
+            .collect();
+        let mut sim = self.pools[pool].clone();
+        let mut refunds: BTreeMap<NodeId, u64> = BTreeMap::new();
+        let mut rooms = self.building_room_kw();
+        if let Some(a) = allowed {
+            for (b, r) in rooms.iter_mut().enumerate() {
+                if !a[b] {
+                    *r = 0.0;
+                }
+            }
+        }
+        let mut added = 0;
+        let mut batch = 1;
+        loop {
+            let upto = (added + batch).min(candidates.len());
+            for &v in &candidates[added..upto] {
+                self.release_into(&mut sim, pool, v);
+                let j = &self.jobs[v as usize];
+                for a in self.tenants.chain(j.node) {
+                    *refunds.entry(a).or_default() += j.charged;
+                }
+                for &(b, kw) in &j.draw {
+                    rooms[usize::from(b)] += kw * j.clock;
+                }
+            }
+            added = upto;
+            batch *= 2;
+            let refund = |a: NodeId| refunds.get(&a).copied().unwrap_or(0);
+            if self.tenants.blocking_node(node, sku, charge, &refund).is_none()
+                && let Some((gangs, spares)) = self.place_min(&mut sim, slot, Some(&rooms))
+            {
+                return Some((gangs, spares, candidates[..added].to_vec()));
+            }
+            if added >= candidates.len() {
+                return None;
+            }
+        }
     }
 
     fn job_trays_of(&self, slot: u32) -> Vec<u32> {

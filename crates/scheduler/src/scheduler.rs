@@ -1175,6 +1175,11 @@ impl Scheduler {
         )
     }
 
+    /// Pending jobs in queue order.
+    pub fn pending_ids(&self) -> Vec<JobId> {
+        self.pending.iter().map(|&(_, s)| self.jobs[s as usize].spec.id).collect()
+    }
+
     pub fn pending_count(&self) -> usize {
         self.pending.len()
     }
@@ -1186,9 +1191,9 @@ impl Scheduler {
             .count()
     }
 
-    /// GPUs held by running jobs.
+    /// GPUs held by running jobs: the operator's usage.
     pub fn busy_gpus(&self) -> u64 {
-        self.gpu_owner.iter().filter(|&&o| o != NO_JOB).count() as u64
+        (0..self.topo.skus as u16).map(|s| self.tenants.usage(0, s)).sum()
     }
 
     pub fn total_gpus(&self) -> u64 {
@@ -1206,6 +1211,33 @@ impl Scheduler {
             .zip(&self.building_draw_kw)
             .map(|(a, b)| a + b)
             .collect()
+    }
+
+    /// Bytes the scheduler's state holds on the heap, counted from its
+    /// collections (B-tree nodes estimated at their entries' size).
+    pub fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let pools: usize = self.pools.iter().map(FreeIndex::memory_bytes).sum();
+        let jobs: usize = self.jobs.capacity() * size_of::<Job>()
+            + self
+                .jobs
+                .iter()
+                .map(|j| {
+                    j.gangs.iter().map(|g| g.trays.capacity() * 4 + size_of::<Gang>()).sum::<usize>()
+                        + j.spares.capacity() * 4
+                        + j.draw.capacity() * size_of::<(u16, f64)>()
+                        + j.spec.project.capacity()
+                        + j.spec.sku.capacity()
+                })
+                .sum::<usize>();
+        let sets = (self.pending.len() + self.ids.len() + self.deadlines.len()) * 48
+            + self.running_by_end.iter().map(|r| r.len() * 24).sum::<usize>();
+        pools
+            + jobs
+            + sets
+            + self.gpu_owner.capacity() * 4
+            + self.trays.capacity() * size_of::<TrayState>()
+            + self.topo.memory_bytes()
     }
 
     pub fn config(&self) -> &Config {

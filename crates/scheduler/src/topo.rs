@@ -113,6 +113,12 @@ impl Topology {
         Ok(t)
     }
 
+    pub fn memory_bytes(&self) -> usize {
+        let d = self.domains();
+        let t = self.tray_domain.len();
+        d * (4 + 1 + 4 + 2 + 2) + self.units() * (8 + 2 + 2) + t * (4 + 4 + 1 + 2)
+    }
+
     pub fn domains(&self) -> usize {
         self.domain_trays.len()
     }

@@ -1,0 +1,138 @@
+//! `abilene sched ...`: the scheduler on a campus.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use abilene_model::{preset, Campus};
+use abilene_scheduler::workload::{busy_campus, GB200};
+use abilene_scheduler::{Command, Event, JobId, JobSpec, Priority, Recovery};
+use anyhow::{Context, Result};
+use clap::Subcommand;
+
+use crate::format::count;
+
+#[derive(Subcommand)]
+pub enum SchedCommand {
+    /// Crusoe -> Oracle -> OpenAI: a guaranteed 100,000-GPU run reclaims
+    /// borrowed capacity, then survives a tray failure on a warm spare
+    Demo {
+        #[arg(long, default_value = "abilene")]
+        preset: String,
+        /// Seed of the background workload
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+pub fn run(cmd: SchedCommand) -> Result<ExitCode> {
+    match cmd {
+        SchedCommand::Demo { preset, seed } => demo(&preset, seed),
+    }
+}
+
+pub fn load_preset(name: &str) -> Result<Campus> {
+    let p = preset::preset(name)
+        .with_context(|| format!("no preset `{name}`; presets: {}", preset::names().join(", ")))?;
+    Campus::load(p.file, p.toml).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
+    let campus = load_preset(preset_name)?;
+    let gb200 = campus.gpu_count();
+    println!("Campus `{preset_name}`: {} GPUs in {} buildings.", count(u64::from(gb200)), campus.buildings.len());
+    let (mut s, mut id) = busy_campus(&campus, 0.85, 2_000, seed)?;
+    let b = s.usage("tenant-b", GB200).unwrap_or(0);
+    let c = s.usage("tenant-c", GB200).unwrap_or(0);
+    println!(
+        "Background: {} GPUs busy ({:.0}%), tenant-b using {} and tenant-c {} (each guaranteed {}), {} jobs pending.",
+        count(s.busy_gpus()),
+        100.0 * s.busy_gpus() as f64 / s.total_gpus() as f64,
+        count(b),
+        count(c),
+        count(u64::from(gb200) / 8),
+        count(s.pending_count() as u64),
+    );
+    let frontier = s.usage("frontier", GB200).unwrap_or(0);
+    println!("OpenAI's frontier project uses {} of its guaranteed GPUs.\n", count(frontier));
+
+    id += 1;
+    let run = JobId(id);
+    let mut spec = JobSpec::training(id, "frontier", GB200, 100_000);
+    spec.priority = Priority::Critical;
+    spec.preemptible = false;
+    spec.checkpoint_interval = 1800;
+    spec.spare_trays = 36;
+    spec.runtime_estimate = 30 * 24 * 3600;
+    spec.runtime_limit = 60 * 24 * 3600;
+    let now = abilene_scheduler::workload::FILL_END + 3600;
+    let started = std::time::Instant::now();
+    let (events, errors) = s.step(now, [Command::Submit(spec)]);
+    let took = started.elapsed();
+    anyhow::ensure!(errors.is_empty(), "submit refused: {errors:?}");
+    let mut preempted: BTreeMap<bool, (u64, u64)> = BTreeMap::new();
+    let mut placement = None;
+    for e in &events {
+        match e {
+            Event::Preempted { job, lost_work, .. } => {
+                let e = preempted.entry(true).or_default();
+                e.0 += 1;
+                e.1 += lost_work;
+                let _ = job;
+            }
+            Event::Started { job, placement: p, borrowed } if *job == run => placement = Some((p.clone(), *borrowed)),
+            _ => {}
+        }
+    }
+    let Some((p, borrowed)) = placement else {
+        println!("The 100,000-GPU run did not start: {:?}", s.pending_reason(run));
+        return Ok(ExitCode::FAILURE);
+    };
+    let (n, lost) = preempted.get(&true).copied().unwrap_or_default();
+    println!("Submitted OpenAI's 100,000-GPU run (Critical, inside its guarantee) at the end of the fill plus 1h.");
+    println!(
+        "  One pass, {:.1} ms: preempted {} borrowed jobs (they lose {:.1} GPU-job-hours since their checkpoints and requeue at the front).",
+        took.as_secs_f64() * 1e3,
+        count(n),
+        lost as f64 / 3600.0
+    );
+    println!(
+        "  Placed on {} GPUs in {} NVLink domains, {} leaf groups, {} buildings (minimum possible: {}), with {} warm spare trays; borrowed: {borrowed}.",
+        count(u64::from(p.gpus)),
+        count(u64::from(p.domains)),
+        count(u64::from(p.leaf_groups)),
+        p.buildings,
+        100_000u64.div_ceil(campus.buildings[0].gpus.len() as u64),
+        p.spares.len()
+    );
+    println!(
+        "  tenant-b now uses {}, tenant-c {}; OpenAI frontier {}.",
+        count(s.usage("tenant-b", GB200).unwrap_or(0)),
+        count(s.usage("tenant-c", GB200).unwrap_or(0)),
+        count(s.usage("frontier", GB200).unwrap_or(0)),
+    );
+    s.check_invariants().map_err(|e| anyhow::anyhow!("invariant broken: {e}"))?;
+
+    // Two hours and ten minutes in, a tray of the run fails.
+    let failed = p.trays[p.trays.len() / 2];
+    let at = now + 2 * 3600 + 600;
+    let (events, _) = s.step(at, [Command::TrayFailed { tray: failed }]);
+    for e in &events {
+        if let Event::Interrupted { job, tray, lost_work, recovery } = e
+            && *job == run
+        {
+            let how = match recovery {
+                Recovery::Spare => "restarted on a warm spare from its last checkpoint",
+                Recovery::Requeued => "requeued at the front",
+                Recovery::ReplicaLost => "lost a replica",
+            };
+            println!(
+                "\nAt t=3h10m tray {tray} failed: the run {how}, losing {} minutes of work since the checkpoint at t=3h.",
+                lost_work / 60
+            );
+        }
+    }
+    println!("  Spare trays left: {}.", s.job_spares(run).len());
+    s.check_invariants().map_err(|e| anyhow::anyhow!("invariant broken: {e}"))?;
+    println!("\nInvariants hold: no GPU given twice, gangs whole, quotas within limits.");
+    Ok(ExitCode::SUCCESS)
+}
