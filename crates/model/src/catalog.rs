@@ -40,12 +40,13 @@ pub struct SkuSpec {
 }
 
 impl SkuSpec {
-    pub fn gpus_per_rack(&self) -> u32 {
-        self.trays_per_rack * self.gpus_per_tray
+    pub fn gpus_per_rack(&self) -> u64 {
+        u64::from(self.trays_per_rack) * u64::from(self.gpus_per_tray)
     }
 
-    pub fn nics_per_rack(&self) -> u32 {
-        self.gpus_per_rack() * self.nics_per_gpu
+    pub fn nics_per_rack(&self) -> u64 {
+        self.gpus_per_rack()
+            .saturating_mul(u64::from(self.nics_per_gpu))
     }
 
     pub fn installed_psu_kw(&self) -> f64 {

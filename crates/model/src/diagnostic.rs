@@ -107,7 +107,8 @@ impl fmt::Display for LoadError {
 pub struct Source<'a> {
     pub name: &'a str,
     pub text: &'a str,
-    doc: Option<toml_edit::Document<&'a str>>,
+    /// Parsed with spans only when a problem has to be placed.
+    doc: std::cell::OnceCell<Option<toml_edit::Document<&'a str>>>,
 }
 
 impl<'a> Source<'a> {
@@ -115,8 +116,14 @@ impl<'a> Source<'a> {
         Source {
             name,
             text,
-            doc: toml_edit::Document::parse(text).ok(),
+            doc: std::cell::OnceCell::new(),
         }
+    }
+
+    fn doc(&self) -> Option<&toml_edit::Document<&'a str>> {
+        self.doc
+            .get_or_init(|| toml_edit::Document::parse(self.text).ok())
+            .as_ref()
     }
 
     /// 1-based line and column of a byte offset.
@@ -130,7 +137,7 @@ impl<'a> Source<'a> {
 
     /// The span of the deepest part of `path` that the document has.
     pub fn span_of(&self, path: &FieldPath) -> Option<Range<usize>> {
-        let doc = self.doc.as_ref()?;
+        let doc = self.doc()?;
         let mut item = doc.as_item();
         let mut best = None;
         for seg in &path.0 {
@@ -162,8 +169,7 @@ impl<'a> Source<'a> {
 
     /// The field path of the deepest key or value whose span holds `offset`.
     pub fn path_at(&self, offset: usize) -> FieldPath {
-        self.doc
-            .as_ref()
+        self.doc()
             .and_then(|doc| find_in_item(doc.as_item(), offset, FieldPath::root()))
             .unwrap_or_default()
     }
@@ -204,11 +210,17 @@ fn holds(span: Option<Range<usize>>, offset: usize) -> bool {
 // through their children rather than by their own span.
 fn find_in_item(item: &toml_edit::Item, offset: usize, path: FieldPath) -> Option<FieldPath> {
     match item {
+        // A header's span is the table's own: an error there (a missing
+        // field, say) belongs to the whole table.
+        toml_edit::Item::Table(t) if holds(t.span(), offset) => Some(path),
         toml_edit::Item::Table(t) => find_in_table(t, offset, path),
-        toml_edit::Item::ArrayOfTables(aot) => aot
-            .iter()
-            .enumerate()
-            .find_map(|(i, t)| find_in_table(t, offset, path.index(i))),
+        toml_edit::Item::ArrayOfTables(aot) => aot.iter().enumerate().find_map(|(i, t)| {
+            if holds(t.span(), offset) {
+                Some(path.index(i))
+            } else {
+                find_in_table(t, offset, path.index(i))
+            }
+        }),
         toml_edit::Item::Value(v) => find_in_value(v, offset, path),
         toml_edit::Item::None => None,
     }

@@ -37,7 +37,7 @@ impl Campus {
                 for u in self.halls[usize::from(h)].units.clone() {
                     let unit = &self.units[u as usize];
                     let racks = u64::from(unit.racks.end - unit.racks.start);
-                    let nics = racks * u64::from(self.sku(unit.sku).nics_per_rack());
+                    let nics = racks * self.sku(unit.sku).nics_per_rack();
                     building_leaves += nics.div_ceil(leaf_down);
                 }
             }

@@ -28,13 +28,19 @@ impl HallLoad {
                 continue;
             };
             let sku = catalog.get(id);
+            // Saturating: absurd counts must reach validation's size
+            // limits as huge numbers, not overflow.
             let racks = u64::from(g.count) * u64::from(g.racks_per_unit);
-            let gpus = racks * u64::from(sku.gpus_per_rack());
-            load.units += u64::from(g.count);
-            load.racks += racks;
-            load.trays += racks * u64::from(sku.trays_per_rack);
-            load.gpus += gpus;
-            load.nics += gpus * u64::from(sku.nics_per_gpu);
+            let gpus = racks.saturating_mul(sku.gpus_per_rack());
+            load.units = load.units.saturating_add(u64::from(g.count));
+            load.racks = load.racks.saturating_add(racks);
+            load.trays = load
+                .trays
+                .saturating_add(racks.saturating_mul(u64::from(sku.trays_per_rack)));
+            load.gpus = load.gpus.saturating_add(gpus);
+            load.nics = load
+                .nics
+                .saturating_add(gpus.saturating_mul(u64::from(sku.nics_per_gpu)));
             let kw = racks as f64 * sku.rack_kw_max;
             load.it_max_kw += kw;
             load.it_typical_kw += racks as f64 * sku.rack_kw_typical;
@@ -46,11 +52,11 @@ impl HallLoad {
     }
 
     pub fn add(&mut self, o: &HallLoad) {
-        self.units += o.units;
-        self.racks += o.racks;
-        self.trays += o.trays;
-        self.gpus += o.gpus;
-        self.nics += o.nics;
+        self.units = self.units.saturating_add(o.units);
+        self.racks = self.racks.saturating_add(o.racks);
+        self.trays = self.trays.saturating_add(o.trays);
+        self.gpus = self.gpus.saturating_add(o.gpus);
+        self.nics = self.nics.saturating_add(o.nics);
         self.it_max_kw += o.it_max_kw;
         self.it_typical_kw += o.it_typical_kw;
         self.liquid_kw += o.liquid_kw;

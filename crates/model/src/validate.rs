@@ -38,7 +38,7 @@ pub fn validate(spec: &CampusSpec) -> Vec<Diagnostic> {
         let path = root.key("building").index(b);
         if building.id.trim().is_empty() {
             v.err(path.key("id"), "building id is empty");
-        } else if let Some(first) = building_ids.insert(&building.id, b) {
+        } else if let Some(&first) = building_ids.get(building.id.as_str()) {
             v.err(
                 path.key("id"),
                 format!(
@@ -46,6 +46,8 @@ pub fn validate(spec: &CampusSpec) -> Vec<Diagnostic> {
                     building.id
                 ),
             );
+        } else {
+            building_ids.insert(&building.id, b);
         }
         if building.phase == 0 {
             v.err(path.key("phase"), "phase must be 1 or more");
@@ -62,7 +64,7 @@ pub fn validate(spec: &CampusSpec) -> Vec<Diagnostic> {
             hall_count += 1;
             if hall.id.trim().is_empty() {
                 v.err(hpath.key("id"), "hall id is empty");
-            } else if let Some(first) = hall_ids.insert(&hall.id, h) {
+            } else if let Some(&first) = hall_ids.get(hall.id.as_str()) {
                 v.err(
                     hpath.key("id"),
                     format!(
@@ -70,6 +72,8 @@ pub fn validate(spec: &CampusSpec) -> Vec<Diagnostic> {
                         hall.id, building.id
                     ),
                 );
+            } else {
+                hall_ids.insert(&hall.id, h);
             }
             let load = v.hall(spec, &catalog, building, hall, &hpath);
             campus.add(&load);
@@ -218,6 +222,12 @@ impl Validator {
                 "at most 255 trays per rack are supported",
             );
         }
+        if s.nics_per_gpu > 16 {
+            self.err(
+                path.key("nics_per_gpu"),
+                "at most 16 NICs per GPU are supported",
+            );
+        }
         if s.gpus_per_tray > 64 {
             self.err(
                 path.key("gpus_per_tray"),
@@ -345,6 +355,15 @@ impl Validator {
         path: &FieldPath,
     ) -> HallLoad {
         let templates: &BTreeMap<String, HallBody> = &spec.hall_templates;
+        if let Some(groups) = &hall.scalable_units {
+            self.unit_groups(groups, catalog, &path.key("scalable_units"));
+        }
+        if let Some(c) = &hall.cooling {
+            self.cooling(c, &path.key("cooling"));
+        }
+        if let Some(p) = &hall.power {
+            self.power(p, &path.key("power"));
+        }
         if let Some(t) = &hall.template
             && !templates.contains_key(t)
         {
@@ -361,15 +380,6 @@ impl Validator {
                 ),
             );
             return HallLoad::default();
-        }
-        if let Some(groups) = &hall.scalable_units {
-            self.unit_groups(groups, catalog, &path.key("scalable_units"));
-        }
-        if let Some(c) = &hall.cooling {
-            self.cooling(c, &path.key("cooling"));
-        }
-        if let Some(p) = &hall.power {
-            self.power(p, &path.key("power"));
         }
         let r = hall.resolve(templates);
         let mut missing = Vec::new();
