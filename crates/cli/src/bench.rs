@@ -18,11 +18,28 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         runs: u32,
     },
+    /// Place jobs of 8 to 100,000 GPUs on a campus 85% busy with 10,000
+    /// pending; sustained small-job throughput; scheduler memory
+    Sched {
+        #[arg(long, default_value = "abilene")]
+        preset: String,
+        /// Seed of the background workload
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Fewer samples, for a smoke test
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
     match cmd {
         BenchCommand::Campus { preset, runs } => campus(&preset, runs.max(1)),
+        BenchCommand::Sched {
+            preset,
+            seed,
+            quick,
+        } => crate::bench_sched::run(&preset, seed, quick),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `abilene`: the control plane and digital twin of a gigawatt AI campus.
 
 mod bench;
+mod bench_sched;
 mod campus_cmd;
 mod format;
 mod sched_cmd;

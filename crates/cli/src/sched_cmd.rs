@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use abilene_model::{preset, Campus};
-use abilene_scheduler::workload::{busy_campus, GB200};
+use abilene_model::{Campus, preset};
+use abilene_scheduler::workload::{GB200, busy_campus};
 use abilene_scheduler::{Command, Event, JobId, JobSpec, Priority, Recovery};
 use anyhow::{Context, Result};
 use clap::Subcommand;
@@ -31,15 +31,23 @@ pub fn run(cmd: SchedCommand) -> Result<ExitCode> {
 }
 
 pub fn load_preset(name: &str) -> Result<Campus> {
-    let p = preset::preset(name)
-        .with_context(|| format!("no preset `{name}`; presets: {}", preset::names().join(", ")))?;
+    let p = preset::preset(name).with_context(|| {
+        format!(
+            "no preset `{name}`; presets: {}",
+            preset::names().join(", ")
+        )
+    })?;
     Campus::load(p.file, p.toml).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
     let campus = load_preset(preset_name)?;
     let gb200 = campus.gpu_count();
-    println!("Campus `{preset_name}`: {} GPUs in {} buildings.", count(u64::from(gb200)), campus.buildings.len());
+    println!(
+        "Campus `{preset_name}`: {} GPUs in {} buildings.",
+        count(u64::from(gb200)),
+        campus.buildings.len()
+    );
     let (mut s, mut id) = busy_campus(&campus, 0.85, 2_000, seed)?;
     let b = s.usage("tenant-b", GB200).unwrap_or(0);
     let c = s.usage("tenant-c", GB200).unwrap_or(0);
@@ -53,7 +61,10 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
         count(s.pending_count() as u64),
     );
     let frontier = s.usage("frontier", GB200).unwrap_or(0);
-    println!("OpenAI's frontier project uses {} of its guaranteed GPUs.\n", count(frontier));
+    println!(
+        "OpenAI's frontier project uses {} of its guaranteed GPUs.\n",
+        count(frontier)
+    );
 
     id += 1;
     let run = JobId(id);
@@ -79,16 +90,25 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
                 e.1 += lost_work;
                 let _ = job;
             }
-            Event::Started { job, placement: p, borrowed } if *job == run => placement = Some((p.clone(), *borrowed)),
+            Event::Started {
+                job,
+                placement: p,
+                borrowed,
+            } if *job == run => placement = Some((p.clone(), *borrowed)),
             _ => {}
         }
     }
     let Some((p, borrowed)) = placement else {
-        println!("The 100,000-GPU run did not start: {:?}", s.pending_reason(run));
+        println!(
+            "The 100,000-GPU run did not start: {:?}",
+            s.pending_reason(run)
+        );
         return Ok(ExitCode::FAILURE);
     };
     let (n, lost) = preempted.get(&true).copied().unwrap_or_default();
-    println!("Submitted OpenAI's 100,000-GPU run (Critical, inside its guarantee) at the end of the fill plus 1h.");
+    println!(
+        "Submitted OpenAI's 100,000-GPU run (Critical, inside its guarantee) at the end of the fill plus 1h."
+    );
     println!(
         "  One pass, {:.1} ms: preempted {} borrowed jobs (they lose {:.1} GPU-job-hours since their checkpoints and requeue at the front).",
         took.as_secs_f64() * 1e3,
@@ -110,14 +130,20 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
         count(s.usage("tenant-c", GB200).unwrap_or(0)),
         count(s.usage("frontier", GB200).unwrap_or(0)),
     );
-    s.check_invariants().map_err(|e| anyhow::anyhow!("invariant broken: {e}"))?;
+    s.check_invariants()
+        .map_err(|e| anyhow::anyhow!("invariant broken: {e}"))?;
 
     // Two hours and ten minutes in, a tray of the run fails.
     let failed = p.trays[p.trays.len() / 2];
     let at = now + 2 * 3600 + 600;
     let (events, _) = s.step(at, [Command::TrayFailed { tray: failed }]);
     for e in &events {
-        if let Event::Interrupted { job, tray, lost_work, recovery } = e
+        if let Event::Interrupted {
+            job,
+            tray,
+            lost_work,
+            recovery,
+        } = e
             && *job == run
         {
             let how = match recovery {
@@ -132,7 +158,8 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
         }
     }
     println!("  Spare trays left: {}.", s.job_spares(run).len());
-    s.check_invariants().map_err(|e| anyhow::anyhow!("invariant broken: {e}"))?;
+    s.check_invariants()
+        .map_err(|e| anyhow::anyhow!("invariant broken: {e}"))?;
     println!("\nInvariants hold: no GPU given twice, gangs whole, quotas within limits.");
     Ok(ExitCode::SUCCESS)
 }

@@ -55,10 +55,18 @@ impl FreeIndex {
     }
 
     pub fn memory_bytes(&self) -> usize {
-        let vecs: usize = self.buckets.iter().chain(&self.partial).map(|b| b.capacity() * 4 + 24).sum();
+        let vecs: usize = self
+            .buckets
+            .iter()
+            .chain(&self.partial)
+            .map(|b| b.capacity() * 4 + 24)
+            .sum();
         vecs + self.domain_mask.capacity() * 8
             + self.bucket_pos.capacity() * 4
-            + (self.unit_hist.capacity() + self.building_hist.capacity() + self.campus_hist.capacity()) * 4
+            + (self.unit_hist.capacity()
+                + self.building_hist.capacity()
+                + self.campus_hist.capacity())
+                * 4
             + self.tray_gpu_free.capacity() * 8
             + self.partial_pos.capacity() * 4
     }

@@ -8,7 +8,7 @@
 use crate::free::FreeIndex;
 use crate::job::JobKind;
 use crate::placement::Need;
-use crate::scheduler::{JobState, NO_JOB, Scheduler, full_mask};
+use crate::scheduler::{JobState, NO_JOB, PRIORITIES, Scheduler, full_mask};
 
 impl Scheduler {
     pub fn check_invariants(&self) -> Result<(), String> {
@@ -206,6 +206,18 @@ impl Scheduler {
         }
         if borrowed != self.borrowed_gpus {
             return Err("borrowed GPU counts drifted".into());
+        }
+        let mut preemptible = vec![0u64; self.preemptible_gpus.len()];
+        for j in self.jobs.iter().filter(|j| j.state == JobState::Running) {
+            if j.spec.preemptible && j.spec.kind == JobKind::Training {
+                for a in self.tenants.chain(j.node) {
+                    preemptible[(a as usize * topo.skus + usize::from(j.sku)) * PRIORITIES
+                        + j.spec.priority as usize] += j.charged;
+                }
+            }
+        }
+        if preemptible != self.preemptible_gpus {
+            return Err("preemptible GPU counts drifted".into());
         }
         // 5. Queue: exactly the pending jobs, each under its key.
         let pending = self

@@ -17,11 +17,15 @@ use crate::tenant::NodeId;
 
 impl Scheduler {
     /// Tries to start `slot` by preempting others; true if it started.
+    /// Tries to start `slot` by preempting others; true if it started.
+    /// Searches cost a copy of the free index, so jobs not owed their
+    /// guarantee spend one of the pass's `attempts`; owed jobs always try.
     pub(crate) fn try_preempt(
         &mut self,
         now: Time,
         slot: u32,
         pool: usize,
+        attempts: &mut usize,
         events: &mut Vec<Event>,
     ) -> bool {
         let (node, sku, prio) = {
@@ -32,6 +36,36 @@ impl Scheduler {
         let none = |_| 0;
         let owed = self.tenants.within_guarantee(node, sku, charge, &none);
         let tenant = self.tenants.tenant_of(node);
+        // Upper bounds from counters: most blocked jobs cannot be helped,
+        // and they must learn it in O(1).
+        let lower = self.preemptible_below(tenant, sku, prio);
+        let borrowed_by =
+            |n: NodeId| self.tenants.usage(n, sku) - self.tenants.guaranteed_usage(n, sku);
+        let reclaimable = self.borrowed_gpus[usize::from(sku)].saturating_sub(borrowed_by(node));
+        if let Some(x) = self.tenants.blocking_node(node, sku, charge, &none) {
+            let headroom = self
+                .tenants
+                .ceiling(x, sku)
+                .saturating_sub(self.tenants.usage(x, sku));
+            let under_x = if self.tenants.depth[x as usize] >= 2 {
+                self.preemptible_below(x, sku, prio)
+                    + borrowed_by(x).saturating_sub(borrowed_by(node))
+            } else {
+                lower + reclaimable
+            };
+            if headroom.saturating_add(under_x) < charge {
+                return false;
+            }
+        }
+        if self.pools[pool].free_gpus(sku) + lower + reclaimable < charge {
+            return false;
+        }
+        if !owed {
+            if *attempts == 0 {
+                return false;
+            }
+            *attempts -= 1;
+        }
         let mut candidates: Vec<u32> = (0..self.jobs.len() as u32)
             .filter(|&s| {
                 let v = &self.jobs[s as usize];
@@ -67,12 +101,19 @@ impl Scheduler {
         let mut room: Vec<u64> = (0..self.topo.buildings() as u16)
             .map(|b| {
                 let hist = self.pools[pool].building_hist(b, sku);
-                hist.iter().enumerate().map(|(f, &n)| f as u64 * u64::from(n)).sum::<u64>() * gpt
+                hist.iter()
+                    .enumerate()
+                    .map(|(f, &n)| f as u64 * u64::from(n))
+                    .sum::<u64>()
+                    * gpt
             })
             .collect();
         let home = |s: u32| {
             let j = &self.jobs[s as usize];
-            j.gangs.first().and_then(|g| g.trays.first()).map_or(0, |&t| self.topo.tray_building[t as usize])
+            j.gangs
+                .first()
+                .and_then(|g| g.trays.first())
+                .map_or(0, |&t| self.topo.tray_building[t as usize])
         };
         for &c in &candidates {
             room[usize::from(home(c))] += self.jobs[c as usize].charged;
@@ -87,7 +128,13 @@ impl Scheduler {
         // best building, the least work lost, the newest.
         candidates.sort_by_key(|&s| {
             let v = &self.jobs[s as usize];
-            (!v.borrowed, v.spec.priority, rank[usize::from(home(s))], self.progress(s, now).1, Reverse(v.seq))
+            (
+                !v.borrowed,
+                v.spec.priority,
+                rank[usize::from(home(s))],
+                self.progress(s, now).1,
+                Reverse(v.seq),
+            )
         });
         // First within the fewest buildings that could hold the job, then
         // anywhere.
@@ -207,7 +254,10 @@ impl Scheduler {
             added = upto;
             batch *= 2;
             let refund = |a: NodeId| refunds.get(&a).copied().unwrap_or(0);
-            if self.tenants.blocking_node(node, sku, charge, &refund).is_none()
+            if self
+                .tenants
+                .blocking_node(node, sku, charge, &refund)
+                .is_none()
                 && let Some((gangs, spares)) = self.place_min(&mut sim, slot, Some(&rooms))
             {
                 return Some((gangs, spares, candidates[..added].to_vec()));
@@ -250,14 +300,12 @@ impl Scheduler {
 
     /// Gives a running service one more replica on `gang`.
     pub(crate) fn add_replica(&mut self, slot: u32, gang: Gang, events: &mut Vec<Event>) {
-        let (node, sku, pool) = {
+        let (sku, pool) = {
             let j = &self.jobs[slot as usize];
-            (j.node, j.sku, j.pool)
+            (j.sku, j.pool)
         };
         let gpus = u64::from(self.jobs[slot as usize].spec.gpus);
         self.hold_gang(slot, pool, &gang);
-        self.tenants
-            .charge(node, sku, gpus, self.jobs[slot as usize].borrowed);
         let tray_kw = self.job_tray_kw(sku);
         let gpt = f64::from(self.topo.sku_gpus_per_tray[usize::from(sku)]);
         let share = if gang.mask == 0 {
@@ -265,11 +313,8 @@ impl Scheduler {
         } else {
             f64::from(gang.mask.count_ones()) / gpt
         };
+        self.account(slot, gpus as i64);
         let job = &mut self.jobs[slot as usize];
-        job.charged += gpus;
-        if job.borrowed {
-            self.borrowed_gpus[usize::from(sku)] += gpus;
-        }
         for &t in &gang.trays {
             let b = self.topo.tray_building[t as usize];
             match job.draw.iter_mut().find(|e| e.0 == b) {

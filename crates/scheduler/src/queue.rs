@@ -157,8 +157,7 @@ impl Scheduler {
         let charge = self.charge_of(slot);
         let none = |_| 0;
         if let Some(block) = self.tenants.blocking_node(node, sku, charge, &none) {
-            if *attempts > 0 && self.try_preempt(now, slot, pool, events) {
-                *attempts -= 1;
+            if self.try_preempt(now, slot, pool, attempts, events) {
                 return;
             }
             let name = self.tenants.names[block as usize].clone();
@@ -192,8 +191,7 @@ impl Scheduler {
             }
             return;
         }
-        if *attempts > 0 && self.try_preempt(now, slot, pool, events) {
-            *attempts -= 1;
+        if self.try_preempt(now, slot, pool, attempts, events) {
             return;
         }
         let power_bound = self.campus_room_kw().is_finite() || rooms.iter().any(|r| r.is_finite());

@@ -17,6 +17,8 @@ use crate::topo::{Topology, TopologyError};
 pub(crate) const NO_JOB: u32 = u32::MAX;
 /// The general pool; reservation pools follow.
 pub(crate) const GENERAL: usize = 0;
+/// Priority classes, for per-class counters.
+pub(crate) const PRIORITIES: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -121,6 +123,8 @@ pub struct Scheduler {
     pub(crate) building_draw_kw: Vec<f64>,
     pub(crate) building_idle_kw: Vec<f64>,
     pub(crate) borrowed_gpus: Vec<u64>,
+    /// GPUs of preemptible training jobs per tenant node, SKU and class.
+    pub(crate) preemptible_gpus: Vec<u64>,
     pub(crate) next_seq: u64,
     pub(crate) last_fairshare: Time,
 }
@@ -170,6 +174,7 @@ impl Scheduler {
             building_draw_kw: vec![0.0; buildings],
             building_idle_kw,
             borrowed_gpus: vec![0; skus],
+            preemptible_gpus: vec![0; tenants.len() * skus * PRIORITIES],
             next_seq: 0,
             last_fairshare: 0,
             pools: vec![general],
@@ -560,10 +565,8 @@ impl Scheduler {
             mask: 0,
         };
         self.hold_gang(slot, pool, &spare_gang);
-        self.tenants.charge(node, sku, charge, borrowed);
-        if borrowed {
-            self.borrowed_gpus[usize::from(sku)] += charge;
-        }
+        self.jobs[slot as usize].borrowed = borrowed;
+        self.account(slot, charge as i64);
         let tray_kw = self.job_tray_kw(sku);
         let mut draw: BTreeMap<u16, f64> = BTreeMap::new();
         for g in &gangs {
@@ -585,8 +588,6 @@ impl Scheduler {
         job.reason = None;
         job.front = false;
         job.pool = pool;
-        job.borrowed = borrowed;
-        job.charged = charge;
         job.seg_start = now;
         job.clock = 1.0;
         job.deadline = now.saturating_add(job.spec.runtime_limit);
@@ -668,11 +669,10 @@ impl Scheduler {
         let spares = std::mem::take(&mut job.spares);
         let draw = std::mem::take(&mut job.draw);
         job.committed = saved;
-        let (node, sku, charged, borrowed, clock) =
-            (job.node, job.sku, job.charged, job.borrowed, job.clock);
-        job.charged = 0;
-        job.borrowed = false;
+        let (sku, charged, clock) = (job.sku, job.charged, job.clock);
         let (deadline, est_end) = (job.deadline, job.est_end);
+        self.account(slot, -(charged as i64));
+        self.jobs[slot as usize].borrowed = false;
         for g in &gangs {
             self.free_gang(g);
         }
@@ -682,10 +682,6 @@ impl Scheduler {
         });
         for (b, kw) in draw {
             self.building_draw_kw[usize::from(b)] -= kw * clock;
-        }
-        self.tenants.refund(node, sku, charged, borrowed);
-        if borrowed {
-            self.borrowed_gpus[usize::from(sku)] -= charged;
         }
         self.deadlines.remove(&(deadline, slot));
         self.running_by_end[usize::from(sku)].remove(&(est_end, slot));
@@ -811,20 +807,15 @@ impl Scheduler {
     /// The spare became a gang tray: the charge is unchanged except that the
     /// failed tray's GPUs are no longer held. Draw moves to the spare's building.
     fn charge_adjust_after_spare(&mut self, slot: u32, failed: u32, spare: u32) {
-        let (node, sku) = (self.jobs[slot as usize].node, self.jobs[slot as usize].sku);
+        let sku = self.jobs[slot as usize].sku;
         let gpt = u64::from(self.topo.sku_gpus_per_tray[usize::from(sku)]);
-        self.tenants
-            .refund(node, sku, gpt, self.jobs[slot as usize].borrowed);
+        self.account(slot, -(gpt as i64));
         let tray_kw = self.job_tray_kw(sku);
         let (from, to) = (
             self.topo.tray_building[failed as usize],
             self.topo.tray_building[spare as usize],
         );
         let job = &mut self.jobs[slot as usize];
-        job.charged -= gpt;
-        if job.borrowed {
-            self.borrowed_gpus[usize::from(sku)] -= gpt;
-        }
         if from != to {
             let clock = job.clock;
             for e in job.draw.iter_mut() {
@@ -857,7 +848,7 @@ impl Scheduler {
 
     /// Drops failed tray `t` from a job: a spare, or a service replica.
     fn release_tray_of(&mut self, slot: u32, t: u32, gang: Option<usize>, spare: Option<usize>) {
-        let (node, sku) = (self.jobs[slot as usize].node, self.jobs[slot as usize].sku);
+        let sku = self.jobs[slot as usize].sku;
         let gpt = u64::from(self.topo.sku_gpus_per_tray[usize::from(sku)]);
         let tray_kw = self.job_tray_kw(sku);
         let mut refund = 0;
@@ -896,13 +887,46 @@ impl Scheduler {
             refund = per;
             self.dirty = true;
         }
-        self.tenants
-            .refund(node, sku, refund, self.jobs[slot as usize].borrowed);
-        let job = &mut self.jobs[slot as usize];
-        job.charged -= refund;
-        if job.borrowed {
-            self.borrowed_gpus[usize::from(sku)] -= refund;
+        self.account(slot, -(refund as i64));
+    }
+
+    /// Changes what a job is charged by `delta` GPUs, keeping quota usage
+    /// and the borrowed and preemptible counters in step with it.
+    pub(crate) fn account(&mut self, slot: u32, delta: i64) {
+        let j = &self.jobs[slot as usize];
+        let (node, sku, borrowed) = (j.node, j.sku, j.borrowed);
+        let preemptible = (j.spec.preemptible && j.spec.kind == JobKind::Training)
+            .then_some(j.spec.priority as usize);
+        let n = delta.unsigned_abs();
+        if delta >= 0 {
+            self.tenants.charge(node, sku, n, borrowed);
+        } else {
+            self.tenants.refund(node, sku, n, borrowed);
         }
+        let apply = |x: &mut u64| if delta >= 0 { *x += n } else { *x -= n };
+        if borrowed {
+            apply(&mut self.borrowed_gpus[usize::from(sku)]);
+        }
+        if let Some(prio) = preemptible {
+            let skus = self.topo.skus;
+            let mut c = Some(node);
+            while let Some(a) = c {
+                apply(
+                    &mut self.preemptible_gpus
+                        [(a as usize * skus + usize::from(sku)) * PRIORITIES + prio],
+                );
+                c = self.tenants.parent[a as usize];
+            }
+        }
+        apply(&mut self.jobs[slot as usize].charged);
+    }
+
+    /// GPUs held by preemptible training jobs below class `below` under `node`.
+    pub(crate) fn preemptible_below(&self, node: NodeId, sku: u16, below: Priority) -> u64 {
+        let base = (node as usize * self.topo.skus + usize::from(sku)) * PRIORITIES;
+        self.preemptible_gpus[base..base + below as usize]
+            .iter()
+            .sum()
     }
 
     // ---- power ----------------------------------------------------------------
@@ -1177,7 +1201,10 @@ impl Scheduler {
 
     /// Pending jobs in queue order.
     pub fn pending_ids(&self) -> Vec<JobId> {
-        self.pending.iter().map(|&(_, s)| self.jobs[s as usize].spec.id).collect()
+        self.pending
+            .iter()
+            .map(|&(_, s)| self.jobs[s as usize].spec.id)
+            .collect()
     }
 
     pub fn pending_count(&self) -> usize {
@@ -1193,7 +1220,9 @@ impl Scheduler {
 
     /// GPUs held by running jobs: the operator's usage.
     pub fn busy_gpus(&self) -> u64 {
-        (0..self.topo.skus as u16).map(|s| self.tenants.usage(0, s)).sum()
+        (0..self.topo.skus as u16)
+            .map(|s| self.tenants.usage(0, s))
+            .sum()
     }
 
     pub fn total_gpus(&self) -> u64 {
@@ -1223,7 +1252,10 @@ impl Scheduler {
                 .jobs
                 .iter()
                 .map(|j| {
-                    j.gangs.iter().map(|g| g.trays.capacity() * 4 + size_of::<Gang>()).sum::<usize>()
+                    j.gangs
+                        .iter()
+                        .map(|g| g.trays.capacity() * 4 + size_of::<Gang>())
+                        .sum::<usize>()
                         + j.spares.capacity() * 4
                         + j.draw.capacity() * size_of::<(u16, f64)>()
                         + j.spec.project.capacity()
@@ -1231,7 +1263,11 @@ impl Scheduler {
                 })
                 .sum::<usize>();
         let sets = (self.pending.len() + self.ids.len() + self.deadlines.len()) * 48
-            + self.running_by_end.iter().map(|r| r.len() * 24).sum::<usize>();
+            + self
+                .running_by_end
+                .iter()
+                .map(|r| r.len() * 24)
+                .sum::<usize>();
         pools
             + jobs
             + sets

@@ -197,7 +197,7 @@ impl TenantTree {
         t.guaranteed_usage = vec![0; t.names.len() * skus];
         // Children may not be promised more than their parent has.
         for n in 0..t.names.len() {
-            for s in 0..skus {
+            for (s, key) in sku_keys.iter().enumerate().take(skus) {
                 let children: u64 = (0..t.names.len())
                     .filter(|&c| t.parent[c] == Some(n as NodeId))
                     .map(|c| t.guarantee[c * skus + s])
@@ -206,7 +206,7 @@ impl TenantTree {
                 if children > own {
                     return Err(TenantError::Overcommitted {
                         name: t.names[n].clone(),
-                        sku: sku_keys[s].clone(),
+                        sku: key.clone(),
                         children,
                         own,
                     });

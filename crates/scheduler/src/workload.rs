@@ -49,13 +49,24 @@ pub fn abilene_tenants(gb200_gpus: u64) -> Vec<TenantSpec> {
     vec![
         TenantSpec::new("crusoe", None),
         TenantSpec::new("oracle", Some("crusoe")).guarantee(GB200, gb200_gpus),
-        TenantSpec::new("openai", Some("oracle")).guarantee(GB200, openai).weight(6),
+        TenantSpec::new("openai", Some("oracle"))
+            .guarantee(GB200, openai)
+            .weight(6),
         TenantSpec::new("frontier", Some("openai")).guarantee(GB200, openai * 2 / 3),
-        TenantSpec::new("research", Some("openai")).guarantee(GB200, openai / 6).borrow_limit(GB200, openai / 6),
-        TenantSpec::new("inference", Some("openai")).guarantee(GB200, openai - openai * 2 / 3 - openai / 6),
-        TenantSpec::new("tenant-b", Some("oracle")).guarantee(GB200, b).borrow_limit(GB200, b * 2).weight(1),
+        TenantSpec::new("research", Some("openai"))
+            .guarantee(GB200, openai / 6)
+            .borrow_limit(GB200, openai / 6),
+        TenantSpec::new("inference", Some("openai"))
+            .guarantee(GB200, openai - openai * 2 / 3 - openai / 6),
+        TenantSpec::new("tenant-b", Some("oracle"))
+            .guarantee(GB200, b)
+            .borrow_limit(GB200, b * 2)
+            .weight(1),
         TenantSpec::new("b-train", Some("tenant-b")).guarantee(GB200, b),
-        TenantSpec::new("tenant-c", Some("oracle")).guarantee(GB200, c).borrow_limit(GB200, c * 2).weight(1),
+        TenantSpec::new("tenant-c", Some("oracle"))
+            .guarantee(GB200, c)
+            .borrow_limit(GB200, c * 2)
+            .weight(1),
         TenantSpec::new("c-finetune", Some("tenant-c")).guarantee(GB200, c),
     ]
 }
@@ -64,17 +75,41 @@ pub fn abilene_tenants(gb200_gpus: u64) -> Vec<TenantSpec> {
 fn draw_job(rng: &mut SplitMix64, id: u64) -> JobSpec {
     let roll = rng.below(1000);
     let (project, gpus, hours) = match roll {
-        0..=399 => ("c-finetune", *rng.pick(&[1, 2, 4, 8, 8, 16]), 1 + rng.below(8)),
-        400..=599 => ("research", *rng.pick(&[4, 8, 16, 64, 72, 144]), 2 + rng.below(24)),
-        600..=799 => ("b-train", *rng.pick(&[64, 128, 256, 512, 1024]), 4 + rng.below(48)),
-        800..=969 => ("research", *rng.pick(&[256, 512, 1024, 2048]), 8 + rng.below(72)),
-        _ => ("b-train", *rng.pick(&[4096, 8192, 16384]), 24 + rng.below(24 * 14)),
+        0..=399 => (
+            "c-finetune",
+            *rng.pick(&[1, 2, 4, 8, 8, 16]),
+            1 + rng.below(8),
+        ),
+        400..=599 => (
+            "research",
+            *rng.pick(&[4, 8, 16, 64, 72, 144]),
+            2 + rng.below(24),
+        ),
+        600..=799 => (
+            "b-train",
+            *rng.pick(&[64, 128, 256, 512, 1024]),
+            4 + rng.below(48),
+        ),
+        800..=969 => (
+            "research",
+            *rng.pick(&[256, 512, 1024, 2048]),
+            8 + rng.below(72),
+        ),
+        _ => (
+            "b-train",
+            *rng.pick(&[4096, 8192, 16384]),
+            24 + rng.below(24 * 14),
+        ),
     };
     let mut j = JobSpec::training(id, project, GB200, gpus);
     j.runtime_estimate = hours * 3600;
     j.runtime_limit = j.runtime_estimate * 2;
     j.checkpoint_interval = if gpus >= 64 { 1800 } else { 0 };
-    j.priority = if project == "c-finetune" { Priority::Low } else { Priority::Normal };
+    j.priority = if project == "c-finetune" {
+        Priority::Low
+    } else {
+        Priority::Normal
+    };
     j
 }
 
@@ -82,7 +117,14 @@ fn draw_job(rng: &mut SplitMix64, id: u64) -> JobSpec {
 /// were tried); returns the next free job id.
 /// Batches are submitted a minute apart from `now` on, so that jobs are at
 /// different points of their checkpoint cycles.
-pub fn fill(s: &mut Scheduler, rng: &mut SplitMix64, mut id: u64, target: u64, mut now: Time, max_jobs: u64) -> u64 {
+pub fn fill(
+    s: &mut Scheduler,
+    rng: &mut SplitMix64,
+    mut id: u64,
+    target: u64,
+    mut now: Time,
+    max_jobs: u64,
+) -> u64 {
     let mut tried = 0;
     while s.busy_gpus() < target && tried < max_jobs {
         now += 60;
@@ -103,7 +145,13 @@ pub fn fill(s: &mut Scheduler, rng: &mut SplitMix64, mut id: u64, target: u64, m
 
 /// Adds `count` jobs of the mix for tenant B, which is at its borrowing
 /// ceiling, so they wait.
-pub fn add_pending(s: &mut Scheduler, rng: &mut SplitMix64, mut id: u64, count: u64, now: Time) -> u64 {
+pub fn add_pending(
+    s: &mut Scheduler,
+    rng: &mut SplitMix64,
+    mut id: u64,
+    count: u64,
+    now: Time,
+) -> u64 {
     let mut cmds = Vec::with_capacity(count as usize);
     for _ in 0..count {
         id += 1;

@@ -1,0 +1,201 @@
+//! `abilene bench sched`: the scheduler's targets, measured on this machine.
+//!
+//! The campus is filled to 85% of its GB200 GPUs with the seeded Abilene mix
+//! (crates/scheduler/src/workload.rs) and 10,000 jobs wait. Each placement
+//! sample submits one job and runs one pass; only that step is timed.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use abilene_scheduler::workload::{FILL_END, GB200, busy_campus};
+use abilene_scheduler::{Command, Event, JobId, JobSpec, Priority, Scheduler};
+use anyhow::{Result, ensure};
+
+use crate::format::count;
+use crate::sched_cmd::load_preset;
+
+/// Issue 3's targets: (GPUs, p99 limit).
+const PLACEMENT_TARGETS: [(u32, Duration); 4] = [
+    (8, Duration::from_millis(1)),
+    (1_024, Duration::from_millis(2)),
+    (16_384, Duration::from_millis(10)),
+    (100_000, Duration::from_millis(50)),
+];
+const THROUGHPUT_TARGET: f64 = 50_000.0;
+const MEMORY_TARGET_MB: f64 = 256.0;
+
+pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
+    let campus = load_preset(preset)?;
+    let t = Instant::now();
+    let (base, mut next_id) = busy_campus(&campus, 0.85, 10_000, seed)?;
+    let setup = t.elapsed();
+    println!(
+        "sched.setup preset={preset} seed={seed}: {} GPUs, {} busy ({:.1}%), {} running, {} pending; built in {:.2} s",
+        count(base.total_gpus()),
+        count(base.busy_gpus()),
+        100.0 * base.busy_gpus() as f64 / base.total_gpus() as f64,
+        count(base.running_count() as u64),
+        count(base.pending_count() as u64),
+        setup.as_secs_f64()
+    );
+    let mb = base.memory_bytes() as f64 / 1e6;
+    println!(
+        "sched.state_memory: {mb:.1} MB (target <= {MEMORY_TARGET_MB} MB) {}",
+        verdict(mb <= MEMORY_TARGET_MB)
+    );
+    let mut all_met = mb <= MEMORY_TARGET_MB;
+    let now = FILL_END + 3600;
+    for (gpus, target) in PLACEMENT_TARGETS {
+        let samples = match (gpus, quick) {
+            (g, false) if g <= 1_024 => 1_000,
+            (16_384, false) => 200,
+            (_, false) => 30,
+            (_, true) => 10,
+        };
+        let (times, spans) = placement_latency(&base, &mut next_id, gpus, samples, now)?;
+        let p50 = percentile(&times, 0.50);
+        let p99 = percentile(&times, 0.99);
+        let met = p99 <= target;
+        all_met &= met;
+        println!(
+            "sched.place gpus={gpus}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms over {samples} samples (target p99 <= {} ms) {}; {spans}",
+            ms(p50),
+            ms(p99),
+            ms(*times.last().unwrap_or(&Duration::ZERO)),
+            target.as_millis(),
+            verdict(met)
+        );
+    }
+    let secs = if quick { 0.3 } else { 2.0 };
+    let rate = throughput(&base, &mut next_id, now, secs)?;
+    let met = rate >= THROUGHPUT_TARGET;
+    all_met &= met;
+    println!(
+        "sched.throughput small jobs submit+schedule: {} jobs/s sustained over {secs} s (target >= {}) {}",
+        count(rate as u64),
+        count(THROUGHPUT_TARGET as u64),
+        verdict(met)
+    );
+    println!(
+        "sched.summary: {}",
+        if all_met {
+            "all targets met"
+        } else {
+            "some targets MISSED"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "[met]" } else { "[MISSED]" }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+/// Times submit + one pass for a job of `gpus`; returns sorted times and a
+/// note of where the last one landed.
+fn placement_latency(
+    base: &Scheduler,
+    next_id: &mut u64,
+    gpus: u32,
+    samples: u32,
+    now: u64,
+) -> Result<(Vec<Duration>, String)> {
+    let mut times = Vec::with_capacity(samples as usize);
+    let mut note = String::new();
+    // Big jobs preempt, which changes the state: each sample starts from a
+    // copy. Small ones are cancelled after each sample instead.
+    let copy_each = gpus >= 16_384;
+    let mut s = base.clone();
+    for _ in 0..samples {
+        if copy_each {
+            s = base.clone();
+        }
+        *next_id += 1;
+        let id = JobId(*next_id);
+        let mut spec = JobSpec::training(*next_id, "frontier", GB200, gpus);
+        spec.priority = if gpus >= 16_384 {
+            Priority::Critical
+        } else {
+            Priority::Normal
+        };
+        spec.runtime_estimate = 3600;
+        let t = Instant::now();
+        let (events, errors) = s.step(now, [Command::Submit(spec)]);
+        times.push(t.elapsed());
+        ensure!(errors.is_empty(), "submit refused: {errors:?}");
+        let started = events.iter().find_map(|e| match e {
+            Event::Started { job, placement, .. } if *job == id => Some(placement.clone()),
+            _ => None,
+        });
+        let Some(p) = started else {
+            anyhow::bail!(
+                "the {gpus}-GPU job did not start: {:?}",
+                s.pending_reason(id)
+            );
+        };
+        let preempted = events
+            .iter()
+            .filter(|e| matches!(e, Event::Preempted { .. }))
+            .count();
+        note = format!(
+            "landed in {} NVLink domains, {} leaf groups, {} buildings, preempting {preempted}",
+            p.domains, p.leaf_groups, p.buildings
+        );
+        if !copy_each {
+            s.step(now, [Command::Cancel(id)]);
+        }
+    }
+    times.sort();
+    Ok((times, note))
+}
+
+/// Jobs of 1 to 8 GPUs submitted and scheduled per second in steady state:
+/// each round submits a batch and completes the previous one.
+fn throughput(base: &Scheduler, next_id: &mut u64, now: u64, secs: f64) -> Result<f64> {
+    let mut s = base.clone();
+    let batch = 1_000;
+    let mut previous: Vec<JobId> = Vec::new();
+    let mut submitted = 0u64;
+    let sizes = [1, 2, 4, 4, 8, 8];
+    let start = Instant::now();
+    let mut t = now;
+    while start.elapsed().as_secs_f64() < secs {
+        t += 1;
+        let mut cmds = Vec::with_capacity(batch);
+        let mut ids = Vec::with_capacity(batch);
+        for i in 0..batch {
+            *next_id += 1;
+            let mut spec = JobSpec::training(*next_id, "frontier", GB200, sizes[i % sizes.len()]);
+            spec.runtime_estimate = 600;
+            ids.push(spec.id);
+            cmds.push(Command::Submit(spec));
+        }
+        let (events, errors) = s.step(t, cmds);
+        ensure!(errors.is_empty(), "submit refused: {errors:?}");
+        let started = events
+            .iter()
+            .filter(|e| matches!(e, Event::Started { .. }))
+            .count();
+        ensure!(
+            started == batch,
+            "only {started} of {batch} small jobs started"
+        );
+        submitted += batch as u64;
+        let done: Vec<Command> = previous.drain(..).map(Command::Complete).collect();
+        s.step(t, done);
+        previous = ids;
+    }
+    Ok(submitted as f64 / start.elapsed().as_secs_f64())
+}
