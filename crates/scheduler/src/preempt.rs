@@ -161,11 +161,15 @@ impl Scheduler {
         landing.sort_unstable();
         let mut victims: Vec<u32> = Vec::new();
         let mut quota_only: Vec<u32> = Vec::new();
+        // Under a power cap the search counted every victim's draw as
+        // freed, so all of them go; otherwise only those in the way.
+        let power_bound = self.room().limited();
         for &v in &tried {
-            let hit = self
-                .job_trays_of(v)
-                .iter()
-                .any(|t| landing.binary_search(t).is_ok());
+            let hit = power_bound
+                || self
+                    .job_trays_of(v)
+                    .iter()
+                    .any(|t| landing.binary_search(t).is_ok());
             if hit {
                 victims.push(v)
             } else {
@@ -229,9 +233,9 @@ impl Scheduler {
             .collect();
         let mut sim = self.pools[pool].clone();
         let mut refunds: BTreeMap<NodeId, u64> = BTreeMap::new();
-        let mut rooms = self.building_room_kw();
+        let mut room = self.room();
         if let Some(a) = allowed {
-            for (b, r) in rooms.iter_mut().enumerate() {
+            for (b, r) in room.buildings.iter_mut().enumerate() {
                 if !a[b] {
                     *r = 0.0;
                 }
@@ -248,7 +252,8 @@ impl Scheduler {
                     *refunds.entry(a).or_default() += j.charged;
                 }
                 for &(b, kw) in &j.draw {
-                    rooms[usize::from(b)] += kw * j.clock;
+                    room.buildings[usize::from(b)] += kw * j.clock;
+                    room.campus += kw * j.clock;
                 }
             }
             added = upto;
@@ -258,7 +263,7 @@ impl Scheduler {
                 .tenants
                 .blocking_node(node, sku, charge, &refund)
                 .is_none()
-                && let Some((gangs, spares)) = self.place_min(&mut sim, slot, Some(&rooms))
+                && let Some((gangs, spares)) = self.place_min(&mut sim, slot, Some(&room))
             {
                 return Some((gangs, spares, candidates[..added].to_vec()));
             }

@@ -16,7 +16,7 @@ use crate::free::FreeIndex;
 use crate::job::{JobKind, Time};
 use crate::placement::{self, Need};
 use crate::scheduler::{
-    GENERAL, Gang, Head, JobState, Scheduler, chosen_to_gangs, full_mask, place_in, power_room,
+    GENERAL, Gang, Head, JobState, Room, Scheduler, chosen_to_gangs, full_mask, place_in,
 };
 use crate::topo::Topology;
 
@@ -169,9 +169,14 @@ impl Scheduler {
             j.spec.runtime_estimate.saturating_sub(j.committed)
         };
         let mut use_extra = false;
+        // The head holds back only jobs behind it in the queue, and only
+        // while it still waits.
+        let head = self.heads[usize::from(sku)].filter(|h| {
+            let hj = &self.jobs[h.job as usize];
+            h.job != slot && hj.state == JobState::Pending && hj.key < self.jobs[slot as usize].key
+        });
         if pool == GENERAL
-            && let Some(h) = self.heads[usize::from(sku)]
-            && h.job != slot
+            && let Some(h) = head
         {
             let ends_in_time = now.saturating_add(remaining) <= h.shadow;
             if !ends_in_time {
@@ -183,8 +188,8 @@ impl Scheduler {
                 use_extra = true;
             }
         }
-        let rooms = self.building_room_kw();
-        if let Some((gangs, spares)) = self.place_job(slot, pool, &rooms) {
+        let room = self.room();
+        if let Some((gangs, spares)) = self.place_job(slot, pool, &room) {
             self.start(now, slot, pool, gangs, spares, events);
             if use_extra && let Some(h) = self.heads[usize::from(sku)].as_mut() {
                 h.extra -= charge;
@@ -194,13 +199,12 @@ impl Scheduler {
         if self.try_preempt(now, slot, pool, attempts, events) {
             return;
         }
-        let power_bound = self.campus_room_kw().is_finite() || rooms.iter().any(|r| r.is_finite());
-        let reason = if power_bound && self.place_job_unpowered(slot, pool) {
+        let reason = if room.limited() && self.place_job_unpowered(slot, pool) {
             PendingReason::PowerCap
         } else {
             PendingReason::Resources
         };
-        if pool == GENERAL && self.heads[usize::from(sku)].is_none() {
+        if pool == GENERAL && head.is_none() {
             self.heads[usize::from(sku)] = Some(self.head_for(slot, now));
         }
         self.set_reason(slot, reason, events);
@@ -218,10 +222,10 @@ impl Scheduler {
         &mut self,
         slot: u32,
         pool: usize,
-        rooms: &[f64],
+        room: &Room,
     ) -> Option<(Vec<Gang>, Vec<u32>)> {
         let mut free = std::mem::take(&mut self.pools[pool]);
-        let found = self.place_min(&mut free, slot, Some(rooms));
+        let found = self.place_min(&mut free, slot, Some(room));
         self.pools[pool] = free;
         found
     }
@@ -233,7 +237,7 @@ impl Scheduler {
         &self,
         free: &mut FreeIndex,
         slot: u32,
-        rooms: Option<&[f64]>,
+        room: Option<&Room>,
     ) -> Option<(Vec<Gang>, Vec<u32>)> {
         let j = &self.jobs[slot as usize];
         let (sku, need, spares) = (j.sku, j.need, j.spec.spare_trays);
@@ -241,13 +245,18 @@ impl Scheduler {
             JobKind::Training => 1,
             JobKind::Service { min_available, .. } => min_available,
         };
-        let power = rooms.and_then(|r| power_room(self, r, sku));
+        // Each replica's draw counts against the room of the next.
+        let mut room = room.cloned();
         let mut taken: Vec<Gang> = Vec::new();
         let mut ok = true;
         for _ in 0..gangs {
+            let power = room.as_ref().and_then(|r| r.for_sku(self, sku));
             match placement::place(free, &self.topo, sku, need, power) {
                 Some(c) => {
                     let g = chosen_to_gangs(c);
+                    if let Some(r) = room.as_mut() {
+                        r.take(self, sku, &g);
+                    }
                     take_gang(free, &self.topo, &g);
                     taken.push(g);
                 }
@@ -337,8 +346,8 @@ impl Scheduler {
                 if self.tenants.blocking_node(node, sku, gpus, &none).is_some() {
                     break;
                 }
-                let rooms = self.building_room_kw();
-                let Some(c) = place_in(self, pool, sku, need, &rooms) else {
+                let room = self.room();
+                let Some(c) = place_in(self, pool, sku, need, &room) else {
                     break;
                 };
                 let g = chosen_to_gangs(c);

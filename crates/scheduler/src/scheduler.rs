@@ -741,34 +741,42 @@ impl Scheduler {
         let gang = job.gangs.iter().position(|g| g.trays.contains(&t));
         let Some(gang) = gang else { return };
         if matches!(job.spec.kind, JobKind::Service { .. }) {
-            self.release_tray_of(slot, t, Some(gang), None);
+            // Every replica with GPUs on the tray is lost, not just one.
+            while let Some(gi) = self.jobs[slot as usize]
+                .gangs
+                .iter()
+                .position(|g| g.trays.contains(&t))
+            {
+                self.release_tray_of(slot, t, Some(gi), None);
+                events.push(Event::Interrupted {
+                    job: id,
+                    tray: t,
+                    lost_work: 0,
+                    recovery: Recovery::ReplicaLost,
+                });
+            }
             self.services_short.insert(slot);
-            events.push(Event::Interrupted {
-                job: id,
-                tray: t,
-                lost_work: 0,
-                recovery: Recovery::ReplicaLost,
-            });
             let job = &self.jobs[slot as usize];
             if let JobKind::Service { min_available, .. } = job.spec.kind
                 && (job.gangs.len() as u32) < min_available
             {
-                let lost = self.requeue(now, slot);
-                let _ = lost;
+                self.requeue(now, slot);
             }
             return;
         }
-        // Training: swap in a spare from the same domain if possible, else any.
+        // Training: swap in a spare from the failed tray's NVLink domain;
+        // any spare will do only when groups are single trays.
         let spare = {
             let d = self.topo.tray_domain[t as usize];
             let same = job
                 .spares
                 .iter()
                 .position(|&s| self.topo.tray_domain[s as usize] == d);
-            same.or(if job.spares.is_empty() || job.gangs[gang].mask != 0 {
-                None
-            } else {
+            let single = matches!(job.need, Need::Trays { k: 1, .. });
+            same.or(if single && !job.spares.is_empty() {
                 Some(0)
+            } else {
+                None
             })
         };
         let (saved, lost) = self.progress(slot, now);
@@ -935,6 +943,13 @@ impl Scheduler {
         (0..self.topo.buildings())
             .map(|b| self.building_cap_kw[b] - self.building_idle_kw[b] - self.building_draw_kw[b])
             .collect()
+    }
+
+    pub(crate) fn room(&self) -> Room {
+        Room {
+            buildings: self.building_room_kw(),
+            campus: self.campus_room_kw(),
+        }
     }
 
     pub(crate) fn campus_room_kw(&self) -> f64 {
@@ -1292,14 +1307,41 @@ pub(crate) fn chosen_to_gangs(chosen: Chosen) -> Gang {
     }
 }
 
-pub(crate) fn power_room<'a>(s: &Scheduler, rooms: &'a [f64], sku: u16) -> Option<PowerRoom<'a>> {
-    let campus = s.campus_room_kw();
-    let limited = campus.is_finite() || rooms.iter().any(|r| r.is_finite());
-    limited.then(|| PowerRoom {
-        building_kw: rooms,
-        campus_kw: campus,
-        tray_kw: s.job_tray_kw(sku),
-    })
+/// kW each building, and the campus, may still add under their power caps.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Room {
+    pub buildings: Vec<f64>,
+    pub campus: f64,
+}
+
+impl Room {
+    pub fn limited(&self) -> bool {
+        self.campus.is_finite() || self.buildings.iter().any(|r| r.is_finite())
+    }
+
+    /// The placement limit for one tray of `sku`; None when no cap binds.
+    pub fn for_sku<'a>(&'a self, s: &Scheduler, sku: u16) -> Option<PowerRoom<'a>> {
+        self.limited().then(|| PowerRoom {
+            building_kw: &self.buildings,
+            campus_kw: self.campus,
+            tray_kw: s.job_tray_kw(sku),
+        })
+    }
+
+    /// Counts a gang's draw against the room.
+    pub fn take(&mut self, s: &Scheduler, sku: u16, g: &Gang) {
+        let gpt = f64::from(s.topo.sku_gpus_per_tray[usize::from(sku)]);
+        let share = if g.mask == 0 {
+            1.0
+        } else {
+            f64::from(g.mask.count_ones()) / gpt
+        };
+        let kw = s.job_tray_kw(sku) * share;
+        for &t in &g.trays {
+            self.buildings[usize::from(s.topo.tray_building[t as usize])] -= kw;
+            self.campus -= kw;
+        }
+    }
 }
 
 pub(crate) fn place_in(
@@ -1307,13 +1349,7 @@ pub(crate) fn place_in(
     pool: usize,
     sku: u16,
     need: Need,
-    rooms: &[f64],
+    room: &Room,
 ) -> Option<Chosen> {
-    placement::place(
-        &s.pools[pool],
-        &s.topo,
-        sku,
-        need,
-        power_room(s, rooms, sku),
-    )
+    placement::place(&s.pools[pool], &s.topo, sku, need, room.for_sku(s, sku))
 }

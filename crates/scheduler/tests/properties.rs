@@ -879,7 +879,6 @@ proptest! {
     /// twice, gangs whole, the free index true, quota usage exact and within
     /// every ceiling, the queue exactly the pending jobs.
     #[test]
-    #[ignore = "bug: a failed tray's spare from another NVLink domain splits a tensor-parallel group or segment (bug_a)"]
     fn invariants_hold_after_every_step(seq in sequence()) {
         run(&seq, |s, _, _, _, _| s.check_invariants())?;
     }
@@ -920,7 +919,6 @@ proptest! {
     /// time, none keeps running on a failed or quarantined tray, and the
     /// scheduler's quarantine matches the lemon rule applied to the commands.
     #[test]
-    #[ignore = "bug: a failed tray releases only one of a service's sub-tray replicas on it; the others keep running there (bug_b)"]
     fn no_work_on_unusable_trays(seq in sequence()) {
         run(&seq, |s, _, events, jobs, trays| trays_usable(s, events, jobs, trays))?;
     }
@@ -929,7 +927,6 @@ proptest! {
     /// campus and of each building is within its cap, wherever the cap can be
     /// met at all (it is no lower than the idle draw).
     #[test]
-    #[ignore = "bug: starts exceed power caps: a service's replicas are checked against the same room, and preemption for power room keeps its victims (bug_d1, bug_d2)"]
     fn draw_stays_within_power_caps(seq in sequence()) {
         let mut caps = [f64::INFINITY; 3];
         run(&seq, |s, cmds, _, _, _| {
@@ -1317,7 +1314,6 @@ proptest! {
     /// The campus is first filled with other tenants' (mostly preemptible)
     /// jobs; then more borrowing, ends and owed jobs follow at random.
     #[test]
-    #[ignore = "bug: a pending borrower's backfill reservation holds back a job within its guarantee that fits now, even one of higher priority (bug_c)"]
     fn guaranteed_quota_starts_in_one_pass(case in reclaim()) {
         play_reclaim(&case, false)?;
     }
@@ -1332,13 +1328,13 @@ proptest! {
 
 // ---- the bugs found, each as its smallest sequence ------------------------------------
 //
-// Each test asserts the behaviour the properties expect; they fail until the
-// bug is fixed, hence ignored.
+// Each test asserts the behaviour the properties expect, so that the bug
+// stays fixed.
 
-/// Bug A (property 1): a training job whose failed tray is replaced by a
-/// spare from another NVLink domain has its tensor-parallel group split.
+/// Bug A (property 1): a training job whose failed tray was replaced by a
+/// spare from another NVLink domain had its tensor-parallel group split.
+/// A spare from another rack cannot serve a rack-wide group: it requeues.
 #[test]
-#[ignore = "bug A: a spare from another NVLink domain splits a tensor-parallel group"]
 fn bug_a_spare_from_another_domain_splits_a_tp_group() {
     let mut s = scheduler();
     let mut j = JobSpec::training(1, "pretrain", GB200, 72);
@@ -1350,18 +1346,16 @@ fn bug_a_spare_from_another_domain_splits_a_tp_group() {
     assert!(events.iter().any(|e| matches!(
         e,
         Event::Interrupted {
-            recovery: Recovery::Spare,
+            recovery: Recovery::Requeued,
             ..
         }
     )));
-    // Fails with "job 1 has a group of 18 trays split across NVLink domains".
     s.check_invariants().unwrap();
 }
 
 /// Bug B (property 6): two 1-GPU replicas of a service share a tray; when it
 /// fails only one replica is taken off and the other keeps running there.
 #[test]
-#[ignore = "bug B: a failed tray takes off only one of a service's sub-tray replicas on it"]
 fn bug_b_failed_tray_keeps_a_sub_tray_replica() {
     let mut s = scheduler();
     s.step(
@@ -1387,7 +1381,6 @@ fn bug_b_failed_tray_keeps_a_sub_tray_replica() {
 /// GB200 backfill reservation; a Critical job of pretrain, within its 216-GPU
 /// guarantee and fitting the free trays now, waits behind the Low borrower.
 #[test]
-#[ignore = "bug C: a borrower's backfill reservation holds back a guaranteed job that fits"]
 fn bug_c_borrowers_backfill_reservation_blocks_a_guaranteed_job() {
     let mut s = scheduler();
     // 8 segments of 17 trays: one per rack, leaving one free tray per rack.
@@ -1419,7 +1412,6 @@ fn bug_c_borrowers_backfill_reservation_blocks_a_guaranteed_job() {
 /// checked against the same power room, so together they exceed the cap.
 /// Building 1 idles at 130.88 kW; a 2-tray H100 replica adds 13.44 kW.
 #[test]
-#[ignore = "bug D1: a service's replicas are each checked against the same power room"]
 fn bug_d1_service_replicas_overrun_a_power_cap() {
     let mut s = scheduler();
     s.step(
@@ -1442,7 +1434,6 @@ fn bug_d1_service_replicas_overrun_a_power_cap() {
 /// job of its tenant starts, but the victim is not preempted because the new
 /// job does not land on its trays nor needs its quota.
 #[test]
-#[ignore = "bug D2: preemption for power room keeps its victims running"]
 fn bug_d2_preemption_for_power_room_keeps_the_victim() {
     let mut s = scheduler();
     let mut low = JobSpec::training(0, "pretrain", GB200, 216);
