@@ -137,12 +137,17 @@ pub fn demo() -> Result<ExitCode> {
         p.file
     );
     print!("{}", render(&campus.summary()));
+    println!("\n--- The scheduler on this campus (`abilene sched demo`) ---\n");
+    let code = crate::sched_cmd::run(crate::sched_cmd::SchedCommand::Demo {
+        preset: "abilene".into(),
+        seed: 1,
+    })?;
     println!(
         "\nNext: `abilene campus show --preset abilene --json`, or copy the preset with\n\
          `abilene campus export abilene > my-campus.toml` and check it with\n\
          `abilene campus validate my-campus.toml`."
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 fn figure_cells(f: &Figures) -> Vec<String> {

@@ -80,15 +80,18 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
     let (events, errors) = s.step(now, [Command::Submit(spec)]);
     let took = started.elapsed();
     anyhow::ensure!(errors.is_empty(), "submit refused: {errors:?}");
-    let mut preempted: BTreeMap<bool, (u64, u64)> = BTreeMap::new();
+    // Victims by project, with the work they lose since their checkpoints.
+    let mut preempted: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut placement = None;
     for e in &events {
         match e {
             Event::Preempted { job, lost_work, .. } => {
-                let e = preempted.entry(true).or_default();
-                e.0 += 1;
-                e.1 += lost_work;
-                let _ = job;
+                let (project, gpus) = s.job_spec(*job).map_or(("?".to_string(), 0), |j| {
+                    (j.project.clone(), u64::from(j.gpus))
+                });
+                let entry = preempted.entry(project).or_default();
+                entry.0 += 1;
+                entry.1 += lost_work * gpus;
             }
             Event::Started {
                 job,
@@ -105,23 +108,32 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
         );
         return Ok(ExitCode::FAILURE);
     };
-    let (n, lost) = preempted.get(&true).copied().unwrap_or_default();
     println!(
-        "Submitted OpenAI's 100,000-GPU run (Critical, inside its guarantee) at the end of the fill plus 1h."
+        "Submitted OpenAI's 100,000-GPU run (Critical, inside its guarantee) an hour after the fill."
     );
     println!(
-        "  One pass, {:.1} ms: preempted {} borrowed jobs (they lose {:.1} GPU-job-hours since their checkpoints and requeue at the front).",
-        took.as_secs_f64() * 1e3,
-        count(n),
-        lost as f64 / 3600.0
+        "  One scheduling pass, {:.1} ms, preempted:",
+        took.as_secs_f64() * 1e3
     );
+    for (project, (n, lost)) in &preempted {
+        let why = match project.as_str() {
+            "b-train" => "tenant-b, borrowed beyond its guarantee",
+            "c-finetune" => "tenant-c, borrowed beyond its guarantee",
+            _ => "OpenAI, borrowed from frontier or of a lower class",
+        };
+        println!(
+            "    {n:>4} jobs of {project:<10} ({why}): {} GPU-hours lost since their checkpoints; requeued first",
+            count(*lost / 3600)
+        );
+    }
+    let per_building = campus.buildings[0].gpus.len() as u64;
     println!(
-        "  Placed on {} GPUs in {} NVLink domains, {} leaf groups, {} buildings (minimum possible: {}), with {} warm spare trays; borrowed: {borrowed}.",
+        "  Placed on {} GPUs: {} NVLink domains, {} leaf groups, {} buildings of {} GPUs each; {} warm spare trays; borrowed: {borrowed}.",
         count(u64::from(p.gpus)),
         count(u64::from(p.domains)),
         count(u64::from(p.leaf_groups)),
         p.buildings,
-        100_000u64.div_ceil(campus.buildings[0].gpus.len() as u64),
+        count(per_building),
         p.spares.len()
     );
     println!(
@@ -152,7 +164,7 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
                 Recovery::ReplicaLost => "lost a replica",
             };
             println!(
-                "\nAt t=3h10m tray {tray} failed: the run {how}, losing {} minutes of work since the checkpoint at t=3h.",
+                "\n2h10m into the run tray {tray} failed: the run {how}, losing the {} minutes since its checkpoint at 2h00m.",
                 lost_work / 60
             );
         }

@@ -1173,6 +1173,10 @@ impl Scheduler {
 
     // ---- queries ----------------------------------------------------------------
 
+    pub fn job_spec(&self, id: JobId) -> Option<&JobSpec> {
+        self.ids.get(&id).map(|&s| &self.jobs[s as usize].spec)
+    }
+
     pub fn job_state(&self, id: JobId) -> Option<JobState> {
         self.ids.get(&id).map(|&s| self.jobs[s as usize].state)
     }
