@@ -77,8 +77,8 @@ impl Scheduler {
                 self.try_job(now, slot, &mut attempts, events);
             }
         }
+        self.grow_services(events);
         if full {
-            self.grow_services(events);
             let beyond: Vec<u32> = self
                 .pending
                 .iter()
@@ -156,7 +156,13 @@ impl Scheduler {
         };
         let charge = self.charge_of(slot);
         let none = |_| 0;
-        if let Some(block) = self.tenants.blocking_node(node, sku, charge, &none) {
+        // The operator's ceiling is the campus itself: placement tells
+        // whether it fits, and says "resources", not "quota".
+        if let Some(block) = self
+            .tenants
+            .blocking_node(node, sku, charge, &none)
+            .filter(|&b| self.tenants.parent[b as usize].is_some())
+        {
             if self.try_preempt(now, slot, pool, attempts, events) {
                 return;
             }

@@ -456,66 +456,6 @@ fn sequence() -> impl Strategy<Value = Seq> {
     vec((dt(), batch()), 1..40).prop_map(concretize)
 }
 
-/// Known bugs (see the ignored properties and `bug_*` tests) that the
-/// companion properties steer clear of, so that they keep guarding the rest.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Dodge {
-    /// No spares for jobs with tensor-parallel groups or segments: a spare
-    /// from another NVLink domain splits the group (bug A).
-    SpareGroups,
-    /// One replica at most for sub-tray services: several share a tray and
-    /// a failure of it takes only one of them off (bug B).
-    SubTrayReplicas,
-    /// Services start on one replica and nothing is preemptible: power room
-    /// is not summed over replicas, and preemption for power room keeps its
-    /// victims running (bugs D1 and D2).
-    PowerOvershoot,
-}
-
-fn dodge(c: Command, dodges: &[Dodge]) -> Command {
-    let Command::Submit(mut j) = c else { return c };
-    let Some(&gpt) = layout().gpus_per_tray.get(&j.sku) else {
-        return Command::Submit(j);
-    };
-    if dodges.contains(&Dodge::SpareGroups)
-        && j.kind == JobKind::Training
-        && (j.tp_gpus > gpt || j.segment_trays > 1)
-    {
-        j.spare_trays = 0;
-    }
-    if let JobKind::Service {
-        replicas,
-        min_available,
-    } = j.kind
-    {
-        if dodges.contains(&Dodge::SubTrayReplicas) && j.gpus < gpt {
-            j.kind = JobKind::Service {
-                replicas: replicas.min(1),
-                min_available: min_available.min(1),
-            };
-        }
-        if dodges.contains(&Dodge::PowerOvershoot) {
-            j.kind = JobKind::Service {
-                replicas,
-                min_available: min_available.min(1),
-            };
-        }
-    }
-    if dodges.contains(&Dodge::PowerOvershoot) {
-        j.preemptible = false;
-    }
-    Command::Submit(j)
-}
-
-/// Random sequences with the shapes of known bugs taken out.
-fn sequence_dodging(dodges: &'static [Dodge]) -> impl Strategy<Value = Seq> {
-    sequence().prop_map(move |seq| {
-        seq.into_iter()
-            .map(|(t, cmds)| (t, cmds.into_iter().map(|c| dodge(c, dodges)).collect()))
-            .collect()
-    })
-}
-
 // ---- a model of what the commands did ------------------------------------------
 
 /// Tray states as the commands set them, mirroring the scheduler's rules
@@ -869,9 +809,6 @@ fn within_power_caps(s: &Scheduler, caps: &[f64; 3]) -> Result<(), String> {
 /// 9 commands (about 90 commands a case).
 const CASES: u32 = 4000;
 
-/// Each companion of an ignored property: the same check, known bugs dodged.
-const COMPANION_CASES: u32 = 2000;
-
 proptest! {
     #![proptest_config(config(CASES))]
 
@@ -928,38 +865,6 @@ proptest! {
     /// met at all (it is no lower than the idle draw).
     #[test]
     fn draw_stays_within_power_caps(seq in sequence()) {
-        let mut caps = [f64::INFINITY; 3];
-        run(&seq, |s, cmds, _, _, _| {
-            caps_set(cmds, &mut caps);
-            within_power_caps(s, &caps)
-        })?;
-    }
-}
-
-proptest! {
-    #![proptest_config(config(COMPANION_CASES))]
-
-    /// Property 1 with bug A dodged.
-    #[test]
-    fn invariants_hold_after_every_step_dodging_known_bugs(
-        seq in sequence_dodging(&[Dodge::SpareGroups])
-    ) {
-        run(&seq, |s, _, _, _, _| s.check_invariants())?;
-    }
-
-    /// Property 6 with bug B dodged.
-    #[test]
-    fn no_work_on_unusable_trays_dodging_known_bugs(
-        seq in sequence_dodging(&[Dodge::SubTrayReplicas])
-    ) {
-        run(&seq, |s, _, events, jobs, trays| trays_usable(s, events, jobs, trays))?;
-    }
-
-    /// Property 7 with bugs D1 and D2 dodged.
-    #[test]
-    fn draw_stays_within_power_caps_dodging_known_bugs(
-        seq in sequence_dodging(&[Dodge::PowerOvershoot])
-    ) {
         let mut caps = [f64::INFINITY; 3];
         run(&seq, |s, cmds, _, _, _| {
             caps_set(cmds, &mut caps);
@@ -1131,9 +1036,7 @@ fn reclaim() -> impl Strategy<Value = Reclaim> {
 }
 
 /// Plays a reclaim scenario; every owed job sent must start in its step.
-/// With `dodge_backfill`, an owed job may instead wait behind a borrower's
-/// backfill reservation (bug C); it is then cancelled first thing next step.
-fn play_reclaim(case: &Reclaim, dodge_backfill: bool) -> Result<(), TestCaseError> {
+fn play_reclaim(case: &Reclaim) -> Result<(), TestCaseError> {
     let l = layout();
     let sku = case.sku;
     let gpt = l.gpus_per_tray[sku];
@@ -1167,11 +1070,10 @@ fn play_reclaim(case: &Reclaim, dodge_backfill: bool) -> Result<(), TestCaseErro
     let mut log: Seq = Vec::new();
     let mut next_id = 0u64;
     let mut now = 0;
-    let mut held_back: Option<JobId> = None;
     for (dt, step) in &case.steps {
         now += dt;
         let running = |s: &Scheduler, id: JobId| s.job_state(id) == Some(JobState::Running);
-        let mut cmds: Vec<Command> = held_back.take().map(Command::Cancel).into_iter().collect();
+        let mut cmds: Vec<Command> = Vec::new();
         let mut expect = None;
         match step {
             Step::Batch(acts) => {
@@ -1282,15 +1184,6 @@ fn play_reclaim(case: &Reclaim, dodge_backfill: bool) -> Result<(), TestCaseErro
             let started = events
                 .iter()
                 .any(|e| matches!(e, Event::Started { job, borrowed: false, .. } if *job == id));
-            if dodge_backfill
-                && let Some(PendingReason::Priority { behind }) = s.pending_reason(id)
-                && specs
-                    .get(behind)
-                    .is_some_and(|(b, _)| borrowers.contains(&b.project.as_str()))
-            {
-                held_back = Some(id);
-                continue;
-            }
             if !started || !running(&s, id) {
                 return Err(TestCaseError::fail(format!(
                     "{id} of {owed_tenant} is within its guarantees and fits once borrowed work \
@@ -1315,14 +1208,7 @@ proptest! {
     /// jobs; then more borrowing, ends and owed jobs follow at random.
     #[test]
     fn guaranteed_quota_starts_in_one_pass(case in reclaim()) {
-        play_reclaim(&case, false)?;
-    }
-
-    /// Property 5 with bug C dodged: an owed job starts in its step unless a
-    /// borrower's backfill reservation holds it back.
-    #[test]
-    fn guaranteed_quota_starts_in_one_pass_dodging_known_bugs(case in reclaim()) {
-        play_reclaim(&case, true)?;
+        play_reclaim(&case)?;
     }
 }
 
@@ -1354,7 +1240,7 @@ fn bug_a_spare_from_another_domain_splits_a_tp_group() {
 }
 
 /// Bug B (property 6): two 1-GPU replicas of a service share a tray; when it
-/// fails only one replica is taken off and the other keeps running there.
+/// failed only one replica was taken off and the other kept running there.
 #[test]
 fn bug_b_failed_tray_keeps_a_sub_tray_replica() {
     let mut s = scheduler();
@@ -1368,7 +1254,7 @@ fn bug_b_failed_tray_keeps_a_sub_tray_replica() {
     assert_eq!(trays.len(), 2);
     assert_eq!(trays[0], trays[1], "both replicas on one tray");
     s.step(1, [Command::TrayFailed { tray: trays[0] }]);
-    // Fails: the job still holds the failed tray (and a new replica).
+    // Before the fix the job still held the failed tray (and a new replica).
     assert!(
         !s.job_trays(JobId(1)).contains(&trays[0]),
         "job 1 runs on failed tray {}: {:?}",
@@ -1379,7 +1265,7 @@ fn bug_b_failed_tray_keeps_a_sub_tray_replica() {
 
 /// Bug C (property 5): a borrower (nebius has no GB200 guarantee) holds the
 /// GB200 backfill reservation; a Critical job of pretrain, within its 216-GPU
-/// guarantee and fitting the free trays now, waits behind the Low borrower.
+/// guarantee and fitting the free trays now, waited behind the Low borrower.
 #[test]
 fn bug_c_borrowers_backfill_reservation_blocks_a_guaranteed_job() {
     let mut s = scheduler();
@@ -1399,7 +1285,7 @@ fn bug_c_borrowers_backfill_reservation_blocks_a_guaranteed_job() {
     owed.runtime_estimate = 36_000;
     owed.priority = Priority::Critical;
     s.step(2, [Command::Submit(owed)]);
-    // Fails: pending, Priority { behind: job 2 }.
+    // Before the fix it stayed pending, Priority { behind: job 2 }.
     assert_eq!(
         s.job_state(JobId(3)),
         Some(JobState::Running),
@@ -1408,8 +1294,8 @@ fn bug_c_borrowers_backfill_reservation_blocks_a_guaranteed_job() {
     );
 }
 
-/// Bug D1 (property 7): each of a service's `min_available` replicas is
-/// checked against the same power room, so together they exceed the cap.
+/// Bug D1 (property 7): each of a service's `min_available` replicas was
+/// checked against the same power room, so together they exceeded the cap.
 /// Building 1 idles at 130.88 kW; a 2-tray H100 replica adds 13.44 kW.
 #[test]
 fn bug_d1_service_replicas_overrun_a_power_cap() {
@@ -1424,15 +1310,15 @@ fn bug_d1_service_replicas_overrun_a_power_cap() {
             Command::Submit(JobSpec::service(1, "research", H100, 16, 2, 2)),
         ],
     );
-    // Fails: started, building 1 draws 157.76 kW. (A 32-GPU training job in
-    // its place waits with PendingReason::PowerCap.)
+    // Before the fix it started and building 1 drew 157.76 kW. (A 32-GPU
+    // training job in its place waits with PendingReason::PowerCap.)
     let draw = s.building_draw_kw()[1];
     assert!(draw <= 150.0 + 1e-6, "building 1 draws {draw} kW");
 }
 
-/// Bug D2 (property 7): a job that needs the power room of a lower-priority
-/// job of its tenant starts, but the victim is not preempted because the new
-/// job does not land on its trays nor needs its quota.
+/// Bug D2 (property 7): a job that needed the power room of a lower-priority
+/// job of its tenant started, but the victim was not preempted because the
+/// new job did not land on its trays nor need its quota.
 #[test]
 fn bug_d2_preemption_for_power_room_keeps_the_victim() {
     let mut s = scheduler();
@@ -1451,7 +1337,8 @@ fn bug_d2_preemption_for_power_room_keeps_the_victim() {
         0,
         [Command::Submit(JobSpec::training(1, "pretrain", GB200, 8))],
     );
-    // Fails: job 1 runs, job 0 was not preempted, building 0 draws 404.27 kW.
+    // Before the fix job 1 ran, job 0 was not preempted and building 0 drew
+    // 404.27 kW.
     let draw = s.building_draw_kw()[0];
     assert!(draw <= 400.0 + 1e-6, "building 0 draws {draw} kW");
 }
