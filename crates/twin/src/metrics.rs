@@ -1,0 +1,150 @@
+//! What a simulation run measures: an hourly time series, per-job records
+//! and the summary, all plain data that serialises to the run's outputs.
+
+use serde::{Deserialize, Serialize};
+
+/// One simulated hour of the campus.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HourRow {
+    /// Hours since the scenario start.
+    pub hour: u32,
+    /// ISO date and hour, e.g. "2026-07-14T15:00".
+    pub time: String,
+    pub ambient_c: f64,
+    /// GPUs in commissioned buildings.
+    pub gpus_online: u64,
+    /// GPUs held by running jobs (mean over the hour).
+    pub gpus_busy: f64,
+    /// GPUs doing work that will be kept (busy minus work lost to failures
+    /// and restarts, and slowed by placement), mean over the hour.
+    pub gpus_productive: f64,
+    pub it_mw: f64,
+    pub cooling_mw: f64,
+    pub facility_mw: f64,
+    pub pue: f64,
+    pub grid_mw: f64,
+    pub gas_mw: f64,
+    pub battery_mw: f64,
+    pub battery_soc_mwh: f64,
+    pub price_usd_per_mwh: f64,
+    /// A coincident-peak (4CP) hour of ERCOT, when the campus curtails.
+    pub four_cp: bool,
+    pub energy_cost_usd: f64,
+    pub revenue_usd: f64,
+    pub emissions_t: f64,
+    pub failures: u32,
+    pub jobs_running: u32,
+    pub jobs_pending: u32,
+    pub trays_down: u32,
+    /// Racks throttled or tripped because cooling could not keep up.
+    pub racks_throttled: u32,
+}
+
+/// One job's life, written when it ends or when the run stops.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub id: u64,
+    /// "frontier", "openb", "philly", "inference", ...
+    pub kind: String,
+    pub tenant: String,
+    pub gpus: u32,
+    pub submitted_s: u64,
+    pub first_start_s: Option<u64>,
+    pub end_s: Option<u64>,
+    /// Seconds from submission to first start.
+    pub queue_wait_s: Option<u64>,
+    /// Wall seconds between first start and end (or the run's end).
+    pub wall_s: u64,
+    /// Seconds of work kept (ETTR numerator).
+    pub productive_s: u64,
+    pub interruptions: u32,
+    /// Mean step-time slowdown from its placement (1.0 = none).
+    pub slowdown: f64,
+    pub buildings_spanned: u32,
+    pub completed: bool,
+}
+
+impl JobRecord {
+    /// Effective training time ratio: productive time over wall time.
+    pub fn ettr(&self) -> Option<f64> {
+        (self.wall_s > 0).then(|| self.productive_s as f64 / self.wall_s as f64)
+    }
+}
+
+/// Mean time to failure (interruption) for jobs of a size range.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SizeBucket {
+    /// "1-8", "9-1024", ...
+    pub gpus: String,
+    pub jobs: u32,
+    pub interruptions: u32,
+    pub job_hours: f64,
+    /// Job hours per interruption; None without interruptions.
+    pub mttf_hours: Option<f64>,
+    pub ettr_mean: Option<f64>,
+}
+
+/// Queue waits of one tenant, in seconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TenantWaits {
+    pub tenant: String,
+    pub jobs: u32,
+    pub p50_s: f64,
+    pub p90_s: f64,
+    pub p99_s: f64,
+}
+
+/// The headline figures of one run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub campus: String,
+    pub seed: u64,
+    pub start: String,
+    pub days: f64,
+    /// Which real traces were replayed, by file.
+    pub traces: Vec<String>,
+    pub utilisation: f64,
+    pub goodput: f64,
+    pub ettr_mean: Option<f64>,
+    pub interruptions: u32,
+    pub failures: u32,
+    pub by_size: Vec<SizeBucket>,
+    pub waits: Vec<TenantWaits>,
+    pub energy_mwh: f64,
+    pub peak_facility_mw: f64,
+    pub peak_it_mw: f64,
+    pub pue_mean: f64,
+    pub pue_min: f64,
+    pub pue_max: f64,
+    pub grid_mwh: f64,
+    pub gas_mwh: f64,
+    pub energy_cost_usd: f64,
+    pub capex_depreciation_usd: f64,
+    pub financing_usd: f64,
+    pub opex_usd: f64,
+    pub revenue_usd: f64,
+    pub cost_per_delivered_gpu_hour_usd: Option<f64>,
+    pub emissions_t: f64,
+    pub four_cp_hours_curtailed: u32,
+    pub mean_slowdown: f64,
+    pub wall_seconds: f64,
+}
+
+/// Everything a run produces.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunOutput {
+    pub summary: Summary,
+    pub hourly: Vec<HourRow>,
+    pub jobs: Vec<JobRecord>,
+}
+
+/// A metric over several seeds: mean and a 90% interval (5th to 95th
+/// percentile of the replicas).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub name: String,
+    pub mean: f64,
+    pub p5: f64,
+    pub p95: f64,
+}
