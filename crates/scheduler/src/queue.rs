@@ -111,11 +111,9 @@ impl Scheduler {
                 break;
             }
             self.stop(now, slot);
-            self.jobs[slot as usize].state = JobState::Done;
-            events.push(Event::Finished {
-                job: self.jobs[slot as usize].spec.id,
-                outcome: Outcome::TimedOut,
-            });
+            let job = self.jobs[slot as usize].spec.id;
+            self.retire(slot);
+            events.push(Event::Finished { job, outcome: Outcome::TimedOut });
         }
     }
 

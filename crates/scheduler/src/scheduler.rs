@@ -15,6 +15,8 @@ use crate::tenant::{NodeId, TenantError, TenantSpec, TenantTree};
 use crate::topo::{Topology, TopologyError};
 
 pub(crate) const NO_JOB: u32 = u32::MAX;
+/// The slot recorded for a finished job's id.
+const RETIRED: u32 = u32::MAX;
 /// The general pool; reservation pools follow.
 pub(crate) const GENERAL: usize = 0;
 /// Priority classes, for per-class counters.
@@ -110,6 +112,7 @@ pub struct Scheduler {
     pub(crate) failures: BTreeMap<u32, Vec<Time>>,
     pub(crate) jobs: Vec<Job>,
     pub(crate) ids: BTreeMap<JobId, u32>,
+    pub(crate) free_slots: Vec<u32>,
     pub(crate) pending: BTreeSet<(QueueKey, u32)>,
     pub(crate) fresh: Vec<u32>,
     pub(crate) dirty: bool,
@@ -161,6 +164,7 @@ impl Scheduler {
             failures: BTreeMap::new(),
             jobs: Vec::new(),
             ids: BTreeMap::new(),
+            free_slots: Vec::new(),
             pending: BTreeSet::new(),
             fresh: Vec::new(),
             dirty: true,
@@ -363,11 +367,13 @@ impl Scheduler {
                 return Ok(());
             }
         };
-        let slot = self.jobs.len() as u32;
+        // Finished jobs give their slots back, so memory follows the live
+        // jobs, not every job ever submitted.
+        let slot = self.free_slots.pop().unwrap_or(self.jobs.len() as u32);
         let seq = self.next_seq;
         self.next_seq += 1;
         let key = (Reverse(spec.priority), true, 0, seq, slot);
-        self.jobs.push(Job {
+        let job = Job {
             spec,
             node,
             sku,
@@ -388,7 +394,12 @@ impl Scheduler {
             deadline: Time::MAX,
             est_end: Time::MAX,
             draw: Vec::new(),
-        });
+        };
+        if slot as usize == self.jobs.len() {
+            self.jobs.push(job);
+        } else {
+            self.jobs[slot as usize] = job;
+        }
         self.ids.insert(id, slot);
         self.enqueue(slot);
         self.fresh.push(slot);
@@ -525,7 +536,7 @@ impl Scheduler {
         outcome: Outcome,
         events: &mut Vec<Event>,
     ) -> Result<(), CommandError> {
-        let slot = *self.ids.get(&id).ok_or(CommandError::UnknownJob(id))?;
+        let slot = self.live(id).ok_or(CommandError::UnknownJob(id))?;
         match self.jobs[slot as usize].state {
             JobState::Done => return Err(CommandError::UnknownJob(id)),
             JobState::Pending => self.dequeue(slot),
@@ -533,9 +544,23 @@ impl Scheduler {
                 self.stop(now, slot);
             }
         }
-        self.jobs[slot as usize].state = JobState::Done;
+        self.retire(slot);
         events.push(Event::Finished { job: id, outcome });
         Ok(())
+    }
+
+    /// Retires a finished job: its slot is reused and only its id is kept.
+    pub(crate) fn retire(&mut self, slot: u32) {
+        let job = &mut self.jobs[slot as usize];
+        job.state = JobState::Done;
+        // The id stays known (as finished) so it cannot be reused.
+        self.ids.insert(job.spec.id, RETIRED);
+        job.spec.project = String::new();
+        job.spec.sku = String::new();
+        job.gangs = Vec::new();
+        job.spares = Vec::new();
+        job.draw = Vec::new();
+        self.free_slots.push(slot);
     }
 
     // ---- start, stop -----------------------------------------------------
@@ -1173,23 +1198,31 @@ impl Scheduler {
 
     // ---- queries ----------------------------------------------------------------
 
+    /// The slot of a job that has not finished.
+    fn live(&self, id: JobId) -> Option<u32> {
+        self.ids.get(&id).copied().filter(|&s| s != RETIRED)
+    }
+
+    /// A job's spec, while it has not finished.
     pub fn job_spec(&self, id: JobId) -> Option<&JobSpec> {
-        self.ids.get(&id).map(|&s| &self.jobs[s as usize].spec)
+        self.live(id).map(|s| &self.jobs[s as usize].spec)
     }
 
     pub fn job_state(&self, id: JobId) -> Option<JobState> {
-        self.ids.get(&id).map(|&s| self.jobs[s as usize].state)
+        match self.ids.get(&id) {
+            None => None,
+            Some(&RETIRED) => Some(JobState::Done),
+            Some(&s) => Some(self.jobs[s as usize].state),
+        }
     }
 
     pub fn pending_reason(&self, id: JobId) -> Option<&PendingReason> {
-        self.ids
-            .get(&id)
-            .and_then(|&s| self.jobs[s as usize].reason.as_ref())
+        self.live(id).and_then(|s| self.jobs[s as usize].reason.as_ref())
     }
 
     /// The trays a running job holds (gangs, then spares).
     pub fn job_trays(&self, id: JobId) -> Vec<u32> {
-        self.ids.get(&id).map_or_else(Vec::new, |&s| {
+        self.live(id).map_or_else(Vec::new, |s| {
             let j = &self.jobs[s as usize];
             j.gangs
                 .iter()
@@ -1200,9 +1233,7 @@ impl Scheduler {
     }
 
     pub fn job_spares(&self, id: JobId) -> Vec<u32> {
-        self.ids
-            .get(&id)
-            .map_or_else(Vec::new, |&s| self.jobs[s as usize].spares.clone())
+        self.live(id).map_or_else(Vec::new, |s| self.jobs[s as usize].spares.clone())
     }
 
     pub fn free_gpus(&self, sku: &str) -> u64 {

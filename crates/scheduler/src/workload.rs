@@ -165,7 +165,7 @@ pub fn add_pending(
 
 /// A scheduler for `campus` with the Abilene tenancy, `occupancy` of its
 /// GB200 GPUs busy with the mix and `pending` jobs waiting; returns it with
-/// the next free job id. The set-up for `abilene bench sched`.
+/// the last job id used. The set-up for `abilene bench sched`.
 pub fn busy_campus(
     campus: &abilene_model::Campus,
     occupancy: f64,
