@@ -113,7 +113,10 @@ impl Scheduler {
             self.stop(now, slot);
             let job = self.jobs[slot as usize].spec.id;
             self.retire(slot);
-            events.push(Event::Finished { job, outcome: Outcome::TimedOut });
+            events.push(Event::Finished {
+                job,
+                outcome: Outcome::TimedOut,
+            });
         }
     }
 

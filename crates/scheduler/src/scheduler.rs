@@ -1217,7 +1217,8 @@ impl Scheduler {
     }
 
     pub fn pending_reason(&self, id: JobId) -> Option<&PendingReason> {
-        self.live(id).and_then(|s| self.jobs[s as usize].reason.as_ref())
+        self.live(id)
+            .and_then(|s| self.jobs[s as usize].reason.as_ref())
     }
 
     /// The trays a running job holds (gangs, then spares).
@@ -1233,7 +1234,8 @@ impl Scheduler {
     }
 
     pub fn job_spares(&self, id: JobId) -> Vec<u32> {
-        self.live(id).map_or_else(Vec::new, |s| self.jobs[s as usize].spares.clone())
+        self.live(id)
+            .map_or_else(Vec::new, |s| self.jobs[s as usize].spares.clone())
     }
 
     pub fn free_gpus(&self, sku: &str) -> u64 {
