@@ -137,15 +137,23 @@ pub fn demo() -> Result<ExitCode> {
         p.file
     );
     print!("{}", render(&campus.summary()));
-    println!("\n--- The scheduler on this campus (`abilene sched demo`) ---\n");
-    let code = crate::sched_cmd::run(crate::sched_cmd::SchedCommand::Demo {
-        preset: "abilene".into(),
-        seed: 1,
-    })?;
     println!(
-        "\nNext: `abilene campus show --preset abilene --json`, or copy the preset with\n\
-         `abilene campus export abilene > my-campus.toml` and check it with\n\
-         `abilene campus validate my-campus.toml`."
+        "\n--- 30 days of the whole campus in the digital twin (scenarios/abilene-30d.toml) ---\n"
+    );
+    let sc = crate::sim_cmd::abilene_30d()?;
+    let args = crate::sim_cmd::SimArgs {
+        scenario: "scenarios/abilene-30d.toml".into(),
+        days: None,
+        seed: None,
+        out: "out/demo".into(),
+        replicas: 1,
+        quiet: false,
+    };
+    let code = crate::sim_cmd::simulate(&sc, &args)?;
+    println!(
+        "\nOpen out/demo/report.html for the plots. More: `abilene sched demo` (a guaranteed\n\
+         100,000-GPU run reclaims borrowed capacity), `abilene sim scenarios/abilene-2026.toml`\n\
+         (the year of expansion), `abilene campus validate FILE`."
     );
     Ok(code)
 }

@@ -5,6 +5,7 @@ mod bench_sched;
 mod campus_cmd;
 mod format;
 mod sched_cmd;
+mod sim_cmd;
 
 use std::process::ExitCode;
 
@@ -31,6 +32,8 @@ enum Command {
     /// Inspect, validate and export campus models
     #[command(subcommand)]
     Campus(campus_cmd::CampusCommand),
+    /// Simulate a scenario: the digital twin
+    Sim(sim_cmd::SimArgs),
     /// Run the scheduler on a campus
     #[command(subcommand)]
     Sched(sched_cmd::SchedCommand),
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo => campus_cmd::demo(),
         Command::Campus(c) => campus_cmd::run(c),
+        Command::Sim(a) => sim_cmd::sim(&a),
         Command::Sched(c) => sched_cmd::run(c),
         Command::Bench(b) => bench::run(b),
     };

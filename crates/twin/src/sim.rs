@@ -1,0 +1,821 @@
+//! The simulation loop: workloads, failures, commissioning and the hourly
+//! plant model feed the real scheduler; its events move the jobs.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use abilene_model::Campus;
+use abilene_scheduler::{Command, Config, Event, JobId, PowerScope, Recovery, Scheduler};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp, LogNormal};
+
+use crate::cooling::{self, HallThermal};
+use crate::engine::{DAY, EventQueue, HOUR, Stream, Time, rng};
+use crate::grid::{self, BatteryState, FourCpSchedule};
+use crate::job::{Kind, TwinJob};
+use crate::metrics::{HourRow, RunOutput};
+use crate::power;
+use crate::scenario::Scenario;
+use crate::weather::WeatherYear;
+use crate::{summary, workload};
+
+/// What can happen next.
+#[derive(Debug, Clone)]
+enum Ev {
+    Arrival(usize),
+    WorkDone(usize, u32),
+    NextFailure,
+    Detected {
+        tray: u32,
+        cause: usize,
+    },
+    /// A reboot cleared a tray.
+    Rebooted(u32),
+    /// A crew finished a hardware repair.
+    RepairDone(u32),
+    PartRestocked,
+    ClearQuarantine(u32),
+    Commission(u16),
+    Hour(u32),
+}
+
+/// The scenario's weather year: its own TMY3 file or Abilene's.
+fn load_weather(sc: &Scenario) -> Result<WeatherYear, String> {
+    match &sc.spec.weather.file {
+        Some(f) => {
+            let path = sc.dir.join(f);
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            crate::weather::parse_tmy3(&path.display().to_string(), &text)
+                .map_err(|e| e.to_string())
+        }
+        None => Ok(crate::weather::abilene()),
+    }
+}
+
+/// Hourly prices for a year: the user's CSV, or the modelled series over
+/// ERCOT's 2016 load shape (labelled as modelled in the report).
+fn load_prices(
+    sc: &Scenario,
+    load: &grid::ErcotLoad,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<f64>, String> {
+    match &sc.spec.grid.price {
+        grid::PriceSource::Csv { path } => {
+            let path = sc.dir.join(path);
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            grid::parse_price_csv(&path.display().to_string(), &text).map_err(|e| e.to_string())
+        }
+        grid::PriceSource::Modelled(m) => {
+            let shape = load
+                .shape(grid::ERCOT_2016_YEAR)
+                .ok_or("the ERCOT 2016 load does not cover the year")?;
+            Ok(m.series(&shape.factors, rng))
+        }
+    }
+}
+
+/// Options a caller may override from the scenario.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub days: Option<f64>,
+    pub seed: Option<u64>,
+}
+
+/// Reports simulated progress: (simulated seconds done, total).
+pub type Progress<'a> = &'a mut dyn FnMut(Time, Time);
+
+pub struct Sim<'a> {
+    sc: &'a Scenario,
+    campus: &'a Campus,
+    seed: u64,
+    end: Time,
+    sched: Scheduler,
+    queue: EventQueue<Ev>,
+    pub(crate) jobs: Vec<TwinJob>,
+    ids: BTreeMap<JobId, usize>,
+    fail_rng: ChaCha8Rng,
+    repair_rng: ChaCha8Rng,
+    weather: WeatherYear,
+    four_cp: FourCpSchedule,
+    prices: Option<Vec<f64>>,
+    battery: BatteryState,
+    /// Buildings taking load.
+    online: Vec<bool>,
+    online_gpus: u64,
+    tray_down: Vec<bool>,
+    lemon: Vec<bool>,
+    lemons_online: Vec<u32>,
+    hall_down: Vec<u32>,
+    hall_thermal: Vec<HallThermal>,
+    repairs_waiting: VecDeque<(u32, usize)>,
+    crews_busy: u32,
+    parts: u32,
+    /// Accumulated over the current hour.
+    busy_gpu_s: f64,
+    last_busy_at: Time,
+    lost_gpu_s: f64,
+    failures_hour: u32,
+    pub(crate) hourly: Vec<HourRow>,
+    pub(crate) four_cp_curtailed: u32,
+    capped_buildings: Vec<bool>,
+    campus_capped: bool,
+    pub(crate) failures_total: u32,
+    pub(crate) traces: Vec<String>,
+    inference_cycle: [f64; 24],
+}
+
+impl<'a> Sim<'a> {
+    pub fn new(sc: &'a Scenario, opts: &RunOptions) -> Result<Sim<'a>, String> {
+        let campus = &sc.campus;
+        let seed = opts.seed.unwrap_or(sc.spec.seed);
+        let days = opts.days.unwrap_or(sc.spec.days);
+        let end = (days * DAY as f64).round() as Time;
+        let tenants = crate::tenancy::tenants(&sc.spec, campus);
+        let sched =
+            Scheduler::new(campus, Config::default(), &tenants).map_err(|e| e.to_string())?;
+        let weather = load_weather(sc)?;
+        let load = grid::parse_ercot(grid::ERCOT_2016_FILE, grid::ERCOT_2016)
+            .map_err(|e| e.to_string())?;
+        let four_cp = FourCpSchedule::from_load(&load, grid::ERCOT_2016_YEAR);
+        let mut price_rng = rng(seed, Stream::Prices);
+        let prices = Some(load_prices(sc, &load, &mut price_rng)?);
+        let mut fail_rng = rng(seed, Stream::Failures);
+        let trays = campus.trays.len();
+        let mut lemon = vec![false; trays];
+        let share = sc.spec.failures.lemon_share;
+        if share > 0.0 {
+            for l in lemon.iter_mut() {
+                *l = fail_rng.random::<f64>() < share;
+            }
+        }
+        let hall_thermal = campus
+            .halls
+            .iter()
+            .enumerate()
+            .map(|(h, hall)| HallThermal::of(campus, abilene_model::HallId(h as u16), hall))
+            .collect();
+        let battery = BatteryState::new(
+            sc.campus.spec.site.battery.as_ref().map_or(0.0, |b| b.mw),
+            sc.campus.spec.site.battery.as_ref().map_or(0.0, |b| b.mwh),
+        );
+        let mut sim = Sim {
+            sc,
+            campus,
+            seed,
+            end,
+            sched,
+            queue: EventQueue::default(),
+            jobs: Vec::new(),
+            ids: BTreeMap::new(),
+            fail_rng,
+            repair_rng: rng(seed, Stream::Repairs),
+            weather,
+            four_cp,
+            prices,
+            battery,
+            online: vec![false; campus.buildings.len()],
+            online_gpus: 0,
+            tray_down: vec![false; trays],
+            lemon,
+            lemons_online: Vec::new(),
+            hall_down: vec![0; campus.halls.len()],
+            hall_thermal,
+            repairs_waiting: VecDeque::new(),
+            crews_busy: 0,
+            parts: sc.spec.failures.spare_parts,
+            busy_gpu_s: 0.0,
+            last_busy_at: 0,
+            lost_gpu_s: 0.0,
+            failures_hour: 0,
+            hourly: Vec::new(),
+            four_cp_curtailed: 0,
+            capped_buildings: vec![false; campus.buildings.len()],
+            campus_capped: false,
+            failures_total: 0,
+            traces: Vec::new(),
+            inference_cycle: [1.0; 24],
+        };
+        let generated = workload::generate(sc, seed, end)?;
+        sim.traces = generated.traces;
+        sim.inference_cycle = generated.inference_cycle;
+        sim.jobs = generated.jobs;
+        for (i, j) in sim.jobs.iter().enumerate() {
+            sim.ids.insert(j.spec.id, i);
+            if j.arrival < end {
+                sim.queue.push(j.arrival, Ev::Arrival(i));
+            }
+        }
+        // Buildings not yet commissioned hold no work.
+        let start_day = sc.start.days_since_epoch();
+        let mut drains = Vec::new();
+        for (b, building) in campus.buildings.iter().enumerate() {
+            let day = building.commissioned.days_since_epoch() - start_day;
+            if day <= 0 {
+                sim.online[b] = true;
+            } else {
+                drains.extend(building.trays.clone());
+                sim.queue.push(day as Time * DAY, Ev::Commission(b as u16));
+            }
+        }
+        sim.recount_online();
+        sim.sched.step(0, [Command::Drain { trays: drains }]);
+        sim.queue.push(0, Ev::NextFailure);
+        sim.queue.push(0, Ev::Hour(0));
+        Ok(sim)
+    }
+
+    fn recount_online(&mut self) {
+        self.online_gpus = 0;
+        self.lemons_online.clear();
+        for (b, building) in self.campus.buildings.iter().enumerate() {
+            if self.online[b] {
+                self.online_gpus += u64::from(building.gpus.end - building.gpus.start);
+                self.lemons_online
+                    .extend(building.trays.clone().filter(|&t| self.lemon[t as usize]));
+            }
+        }
+    }
+
+    /// Runs to the end; `progress` hears simulated time as it passes.
+    pub fn run(mut self, progress: Progress<'_>) -> RunOutput {
+        let started = std::time::Instant::now();
+        let mut last_report = 0;
+        while let Some((now, ev)) = self.queue.pop_until(self.end) {
+            self.handle(now, ev);
+            if now >= last_report + DAY {
+                last_report = now;
+                progress(now, self.end);
+            }
+        }
+        progress(self.end, self.end);
+        let wall = started.elapsed().as_secs_f64();
+        summary::finish(self, wall)
+    }
+
+    fn account_busy(&mut self, now: Time) {
+        let dt = now.saturating_sub(self.last_busy_at) as f64;
+        self.busy_gpu_s += dt * self.sched.busy_gpus() as f64;
+        self.last_busy_at = now;
+    }
+
+    /// Sends commands to the scheduler and acts on what it says.
+    fn step(&mut self, now: Time, commands: Vec<Command>) {
+        self.account_busy(now);
+        let (events, _errors) = self.sched.step(now, commands);
+        for e in events {
+            self.on_event(now, e);
+        }
+    }
+
+    fn on_event(&mut self, now: Time, e: Event) {
+        match e {
+            Event::Started { job, placement, .. } => {
+                let Some(&j) = self.ids.get(&job) else { return };
+                let f = &self.campus.spec.fabric;
+                let slowdown = power::slowdown(
+                    &self.sc.spec.power,
+                    placement.leaf_groups,
+                    placement.buildings,
+                    f.leaf.oversubscription,
+                    f.spine.oversubscription,
+                );
+                let mut halls: BTreeMap<u16, u32> = BTreeMap::new();
+                for &t in placement.trays.iter() {
+                    *halls
+                        .entry(self.campus.trays[t as usize].hall.0)
+                        .or_default() += 1;
+                }
+                let tj = &mut self.jobs[j];
+                tj.stats.max_buildings = tj.stats.max_buildings.max(placement.buildings);
+                tj.start(now, slowdown, placement.gpus, halls.into_iter().collect());
+                self.schedule_finish(j, now);
+            }
+            Event::ReplicaStarted { job, trays } => {
+                let Some(&j) = self.ids.get(&job) else { return };
+                let tj = &mut self.jobs[j];
+                for t in trays {
+                    let h = self.campus.trays[t as usize].hall.0;
+                    match tj.state.halls.iter_mut().find(|e| e.0 == h) {
+                        Some(e) => e.1 += 1,
+                        None => tj.state.halls.push((h, 1)),
+                    }
+                }
+                tj.state.gpus += tj.spec.gpus;
+            }
+            Event::Preempted { job, lost_work, .. } => self.stopped(now, job, lost_work, false),
+            Event::Suspended { job } => self.stopped(now, job, 0, false),
+            Event::Interrupted {
+                job,
+                lost_work,
+                recovery,
+                ..
+            } => match recovery {
+                Recovery::Spare => {
+                    let Some(&j) = self.ids.get(&job) else { return };
+                    let tj = &mut self.jobs[j];
+                    tj.stats.interruptions += 1;
+                    let (slowdown, gpus, halls) =
+                        (tj.state.slowdown, tj.state.gpus, tj.state.halls.clone());
+                    let lost = tj.stop(now, lost_work);
+                    self.lost_gpu_s += lost * f64::from(gpus);
+                    self.jobs[j].start(now, slowdown, gpus, halls);
+                    self.schedule_finish(j, now);
+                }
+                Recovery::Requeued => self.stopped(now, job, lost_work, true),
+                Recovery::ReplicaLost => {
+                    if let Some(&j) = self.ids.get(&job) {
+                        let tj = &mut self.jobs[j];
+                        tj.stats.interruptions += 1;
+                        tj.state.gpus = tj.state.gpus.saturating_sub(tj.spec.gpus);
+                    }
+                }
+            },
+            Event::Finished { job, .. } => {
+                let Some(&j) = self.ids.get(&job) else { return };
+                let tj = &mut self.jobs[j];
+                tj.stop(now, 0);
+                tj.stats.end.get_or_insert(now);
+            }
+            Event::Throttled { job, clock } => {
+                let Some(&j) = self.ids.get(&job) else { return };
+                self.jobs[j].set_clock(now, clock);
+                self.schedule_finish(j, now);
+            }
+            Event::TrayQuarantined { tray, .. } => {
+                let days = self.sc.spec.failures.quarantine_days;
+                self.queue
+                    .push(now + (days * DAY as f64) as Time, Ev::ClearQuarantine(tray));
+            }
+            Event::Pending { .. }
+            | Event::Rejected { .. }
+            | Event::ReservationStarted { .. }
+            | Event::ReservationEnded { .. } => {}
+        }
+    }
+
+    fn stopped(&mut self, now: Time, job: JobId, lost_wall: Time, interrupted: bool) {
+        let Some(&j) = self.ids.get(&job) else { return };
+        let tj = &mut self.jobs[j];
+        let gpus = tj.state.gpus;
+        let lost = tj.stop(now, lost_wall);
+        if interrupted {
+            tj.stats.interruptions += 1;
+        }
+        self.lost_gpu_s += lost * f64::from(gpus);
+    }
+
+    fn schedule_finish(&mut self, j: usize, now: Time) {
+        if let Some(at) = self.jobs[j].finish_time(now) {
+            let epoch = self.jobs[j].state.epoch;
+            self.queue.push(at.max(now), Ev::WorkDone(j, epoch));
+        }
+    }
+
+    fn handle(&mut self, now: Time, ev: Ev) {
+        match ev {
+            Ev::Arrival(j) => {
+                let spec = self.jobs[j].spec.clone();
+                self.step(now, vec![Command::Submit(spec)]);
+            }
+            Ev::WorkDone(j, epoch) => {
+                if self.jobs[j].state.epoch == epoch && self.jobs[j].state.running {
+                    let id = self.jobs[j].spec.id;
+                    self.jobs[j].stats.completed = true;
+                    self.step(now, vec![Command::Complete(id)]);
+                }
+            }
+            Ev::NextFailure => self.next_failure(now),
+            Ev::Detected { tray, cause } => self.detected(now, tray, cause),
+            Ev::Rebooted(tray) => {
+                self.set_down(tray, false);
+                self.step(now, vec![Command::TrayRepaired { tray }]);
+            }
+            Ev::RepairDone(tray) => {
+                self.crews_busy -= 1;
+                self.set_down(tray, false);
+                self.step(now, vec![Command::TrayRepaired { tray }]);
+                self.start_repairs(now);
+            }
+            Ev::PartRestocked => {
+                self.parts += 1;
+                self.start_repairs(now);
+            }
+            Ev::ClearQuarantine(tray) => {
+                self.lemon[tray as usize] = false;
+                self.lemons_online.retain(|&t| t != tray);
+                self.step(now, vec![Command::ClearQuarantine { tray }]);
+            }
+            Ev::Commission(b) => {
+                self.online[usize::from(b)] = true;
+                self.recount_online();
+                let trays: Vec<u32> = self.campus.buildings[usize::from(b)]
+                    .trays
+                    .clone()
+                    .collect();
+                self.step(now, vec![Command::Resume { trays }]);
+            }
+            Ev::Hour(h) => {
+                self.hour(now, h);
+                if now + HOUR <= self.end {
+                    self.queue.push(now + HOUR, Ev::Hour(h + 1));
+                }
+            }
+        }
+    }
+
+    fn set_down(&mut self, tray: u32, down: bool) {
+        if self.tray_down[tray as usize] != down {
+            self.tray_down[tray as usize] = down;
+            let h = self.campus.trays[tray as usize].hall.index();
+            if down {
+                self.hall_down[h] += 1;
+            } else {
+                self.hall_down[h] -= 1;
+            }
+        }
+    }
+
+    // ---- failures ---------------------------------------------------------
+
+    fn next_failure(&mut self, now: Time) {
+        let f = &self.sc.spec.failures;
+        let lemon_gpus = self.lemons_online.len() as f64 * 4.0;
+        let weight = self.online_gpus as f64 + (f.lemon_factor - 1.0) * lemon_gpus;
+        let per_hour = f.rate_per_gpu_hour() * weight;
+        if per_hour <= 0.0 || self.online_gpus == 0 {
+            // Nothing can fail yet: look again in an hour.
+            self.queue.push(now + HOUR, Ev::NextFailure);
+            return;
+        }
+        let Ok(gap) = Exp::new(per_hour / HOUR as f64) else {
+            return;
+        };
+        let at = now + gap.sample(&mut self.fail_rng).ceil() as Time;
+        // Pick the tray: a lemon with its share of the rate, else any GPU.
+        let lemon_p = (f.lemon_factor * lemon_gpus) / weight.max(1.0);
+        let tray = if !self.lemons_online.is_empty() && self.fail_rng.random::<f64>() < lemon_p {
+            self.lemons_online[self.fail_rng.random_range(0..self.lemons_online.len())]
+        } else {
+            self.random_online_tray()
+        };
+        let total: f64 = f.causes.iter().map(|c| c.llama3_count).sum();
+        let mut x = self.fail_rng.random::<f64>() * total;
+        let mut cause = 0;
+        for (i, c) in f.causes.iter().enumerate() {
+            if x < c.llama3_count {
+                cause = i;
+                break;
+            }
+            x -= c.llama3_count;
+            cause = i;
+        }
+        let detect = (f.detection_min * 60.0).round() as Time;
+        self.queue.push(at + detect, Ev::Detected { tray, cause });
+        self.queue.push(at, Ev::NextFailure);
+    }
+
+    fn random_online_tray(&mut self) -> u32 {
+        let mut g = self.fail_rng.random_range(0..self.online_gpus.max(1));
+        for (b, building) in self.campus.buildings.iter().enumerate() {
+            if !self.online[b] {
+                continue;
+            }
+            let n = u64::from(building.gpus.end - building.gpus.start);
+            if g < n {
+                return self.campus.gpu_tray[(building.gpus.start as u64 + g) as usize].0;
+            }
+            g -= n;
+        }
+        0
+    }
+
+    fn detected(&mut self, now: Time, tray: u32, cause: usize) {
+        if self.tray_down[tray as usize] {
+            return;
+        }
+        self.failures_total += 1;
+        self.failures_hour += 1;
+        self.set_down(tray, true);
+        self.step(now, vec![Command::TrayFailed { tray }]);
+        let c = &self.sc.spec.failures.causes[cause];
+        if c.hardware {
+            self.repairs_waiting.push_back((tray, cause));
+            self.start_repairs(now);
+        } else {
+            let reboot = (self.sc.spec.failures.reboot_min * 60.0).round() as Time;
+            self.queue.push(now + reboot, Ev::Rebooted(tray));
+        }
+    }
+
+    fn start_repairs(&mut self, now: Time) {
+        let f = &self.sc.spec.failures;
+        while self.crews_busy < f.repair_crews && self.parts > 0 {
+            let Some((tray, cause)) = self.repairs_waiting.pop_front() else {
+                break;
+            };
+            self.crews_busy += 1;
+            self.parts -= 1;
+            let median = f.causes[cause].repair_hours * HOUR as f64;
+            let hours = LogNormal::new(median.ln(), f.repair_sigma)
+                .map(|d| d.sample(&mut self.repair_rng))
+                .unwrap_or(median);
+            self.queue
+                .push(now + hours.ceil() as Time, Ev::RepairDone(tray));
+            self.queue.push(
+                now + (f.restock_days * DAY as f64) as Time,
+                Ev::PartRestocked,
+            );
+        }
+    }
+}
+
+// ---- the hourly plant: power, cooling, grid, money ---------------------------
+
+impl Sim<'_> {
+    pub(crate) fn end_time(&self) -> Time {
+        self.end
+    }
+
+    pub(crate) fn scenario_name(&self) -> String {
+        self.sc.spec.name.clone()
+    }
+
+    pub(crate) fn campus_name(&self) -> String {
+        self.sc.campus_name.clone()
+    }
+
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub(crate) fn start_date(&self) -> String {
+        self.sc.start.to_string()
+    }
+
+    /// Depreciation, financing and operating costs of the run's span, for
+    /// the buildings online on average.
+    pub(crate) fn period_money(&self, _busy_gpu_h: f64) -> crate::money::PeriodCosts {
+        let hours = self.hourly.len() as f64;
+        let online_share = if self.hourly.is_empty() {
+            0.0
+        } else {
+            self.hourly
+                .iter()
+                .map(|h| h.gpus_online as f64)
+                .sum::<f64>()
+                / (hours * self.campus.gpu_count().max(1) as f64)
+        };
+        let it_mw: f64 = self
+            .campus
+            .halls
+            .iter()
+            .map(|h| h.load.it_max_kw / 1000.0)
+            .sum();
+        let racks = self.campus.racks.len() as f64;
+        crate::money::period_costs(
+            &self.sc.spec.money,
+            it_mw * online_share,
+            (racks * online_share).round() as u64,
+            hours,
+        )
+    }
+
+    /// Calendar position of simulated time `t`: (year, day of year, hour).
+    fn calendar(&self, t: Time) -> (i32, u16, u8) {
+        let days = (t / DAY) as i64;
+        let date =
+            abilene_model::Date::from_days_since_epoch(self.sc.start.days_since_epoch() + days);
+        (date.year, date.ordinal(), ((t % DAY) / HOUR) as u8)
+    }
+
+    fn ambient(&self, t: Time) -> f64 {
+        let (_, doy, hour) = self.calendar(t);
+        let base = self
+            .weather
+            .at_hour((usize::from(doy) - 1) * 24 + usize::from(hour));
+        let w = &self.sc.spec.weather;
+        let day = t as f64 / DAY as f64;
+        let wave = w
+            .heat_wave
+            .as_ref()
+            .filter(|h| day >= h.start_day && day < h.start_day + h.days)
+            .map_or(0.0, |h| h.offset_c);
+        base + w.offset_c + wave
+    }
+
+    /// Closes hour `h - 1` and sets caps for hour `h`.
+    fn hour(&mut self, now: Time, h: u32) {
+        self.account_busy(now);
+        let ambient = self.ambient(now);
+        let (year, doy, hour) = self.calendar(now);
+        // IT draw per hall: idle trays, then every running job by phase.
+        let ps = &self.sc.spec.power;
+        let mut hall_kw = vec![0.0; self.campus.halls.len()];
+        let mut hall_busy = vec![0u32; self.campus.halls.len()];
+        let mut productive = 0.0;
+        let mut running = 0u32;
+        let cycle = self.inference_cycle[usize::from(hour)];
+        for j in &self.jobs {
+            if !j.state.running {
+                continue;
+            }
+            running += 1;
+            let in_restart = now < j.state.run_start + j.restart_s as Time;
+            let share = match j.kind {
+                Kind::Inference => {
+                    let x = (cycle / 2.0).clamp(0.0, 1.0);
+                    ps.inference_low + (ps.inference_high - ps.inference_low) * x
+                }
+                _ if in_restart => ps.restart,
+                _ => power::training_share(ps, j.state.slowdown) * j.state.clock.max(ps.idle),
+            };
+            for &(hall, trays) in &j.state.halls {
+                let kw_per_tray = self.hall_tray_kw(hall);
+                hall_kw[usize::from(hall)] += f64::from(trays) * kw_per_tray * share;
+                hall_busy[usize::from(hall)] += trays;
+            }
+            // Work per wall second, in ideal GPU-seconds: slowdowns from
+            // placement and capped clocks show up here.
+            if !in_restart && j.kind != Kind::Inference {
+                productive += f64::from(j.state.gpus) * j.state.rate;
+            } else if j.kind == Kind::Inference {
+                productive += f64::from(j.state.gpus);
+            }
+        }
+        let mut it_kw = 0.0;
+        let mut overhead_kw = 0.0;
+        let mut racks_throttled = 0u32;
+        let mut building_shortfall = vec![0.0; self.campus.buildings.len()];
+        for (i, hall) in self.campus.halls.iter().enumerate() {
+            let b = hall.building.index();
+            if !self.online[b] {
+                continue;
+            }
+            let trays = hall.load.trays as u32;
+            let idle = trays
+                .saturating_sub(hall_busy[i])
+                .saturating_sub(self.hall_down[i]);
+            let kw = hall_kw[i] + f64::from(idle) * self.hall_tray_kw(i as u16) * ps.idle;
+            let state = cooling::evaluate(
+                &self.sc.spec.cooling,
+                &self.hall_thermal[i].at_load(kw),
+                ambient,
+            );
+            it_kw += kw;
+            overhead_kw += state.overhead_kw;
+            if state.shortfall_kw > 0.0 {
+                let rack_kw = hall.load.it_max_kw / hall.load.racks.max(1) as f64;
+                racks_throttled += (state.shortfall_kw / rack_kw).ceil() as u32;
+                building_shortfall[b] += state.shortfall_kw;
+            }
+        }
+        let facility_kw = it_kw + overhead_kw;
+        let four_cp =
+            self.four_cp.is_four_cp_starting(year, doy, hour) && self.sc.spec.grid.curtail_in_4cp;
+        let price = self.price_at(year, doy, hour);
+        let site = &self.campus.spec.site;
+        let gas_mw = site
+            .gas_turbines
+            .as_ref()
+            .map_or(0.0, |g| f64::from(g.count) * g.mw_each);
+        let d = grid::dispatch(
+            &self.sc.spec.grid,
+            facility_kw / 1000.0,
+            site.grid_interconnect_mw,
+            gas_mw,
+            &mut self.battery,
+            price,
+            four_cp,
+        );
+        if h > 0 {
+            let busy = self.busy_gpu_s / HOUR as f64;
+            let lost = self.lost_gpu_s / HOUR as f64;
+            let row = HourRow {
+                hour: h - 1,
+                time: self.timestamp(now - HOUR),
+                ambient_c: ambient,
+                gpus_online: self.online_gpus,
+                gpus_busy: busy,
+                gpus_productive: (productive - lost).clamp(0.0, busy.max(productive)),
+                it_mw: it_kw / 1000.0,
+                cooling_mw: overhead_kw / 1000.0,
+                facility_mw: facility_kw / 1000.0,
+                pue: if it_kw > 0.0 {
+                    facility_kw / it_kw
+                } else {
+                    0.0
+                },
+                grid_mw: d.grid_mw,
+                gas_mw: d.gas_mw,
+                battery_mw: d.battery_mw,
+                battery_soc_mwh: self.battery.soc_mwh,
+                price_usd_per_mwh: price,
+                four_cp,
+                energy_cost_usd: d.cost_usd,
+                revenue_usd: crate::money::revenue(&self.sc.spec.money, busy),
+                emissions_t: d.emissions_t,
+                failures: self.failures_hour,
+                jobs_running: running,
+                jobs_pending: self.sched.pending_count() as u32,
+                trays_down: self.hall_down.iter().sum(),
+                racks_throttled,
+            };
+            self.hourly.push(row);
+        }
+        self.busy_gpu_s = 0.0;
+        self.lost_gpu_s = 0.0;
+        self.failures_hour = 0;
+        self.apply_caps(now, it_kw, facility_kw, four_cp, &building_shortfall);
+    }
+
+    fn hall_tray_kw(&self, hall: u16) -> f64 {
+        let h = &self.campus.halls[usize::from(hall)];
+        h.load.it_max_kw / h.load.trays.max(1) as f64
+    }
+
+    fn price_at(&mut self, year: i32, doy: u16, hour: u8) -> f64 {
+        let _ = year;
+        let i = (usize::from(doy) - 1) * 24 + usize::from(hour);
+        match &self.prices {
+            Some(p) if !p.is_empty() => p[i % p.len()],
+            _ => 0.0,
+        }
+    }
+
+    fn timestamp(&self, t: Time) -> String {
+        let days = (t / DAY) as i64;
+        let date =
+            abilene_model::Date::from_days_since_epoch(self.sc.start.days_since_epoch() + days);
+        format!("{date}T{:02}:00", (t % DAY) / HOUR)
+    }
+
+    /// Power caps for the coming hour: a building whose cooling falls short
+    /// sheds that much IT load; in a 4CP hour the campus draws no more than
+    /// gas and battery can carry, to keep grid import near zero.
+    fn apply_caps(
+        &mut self,
+        now: Time,
+        it_kw: f64,
+        facility_kw: f64,
+        four_cp: bool,
+        shortfall: &[f64],
+    ) {
+        let mut cmds = Vec::new();
+        let draw = self.sched.building_draw_kw();
+        for (b, &short) in shortfall.iter().enumerate() {
+            if short > 0.0 {
+                cmds.push(Command::SetPowerCap {
+                    scope: PowerScope::Building(b as u16),
+                    kw: Some((draw[b] - short).max(0.0)),
+                });
+                self.capped_buildings[b] = true;
+            } else if self.capped_buildings[b] {
+                cmds.push(Command::SetPowerCap {
+                    scope: PowerScope::Building(b as u16),
+                    kw: None,
+                });
+                self.capped_buildings[b] = false;
+            }
+        }
+        if four_cp {
+            let site = &self.campus.spec.site;
+            let gas = site
+                .gas_turbines
+                .as_ref()
+                .map_or(0.0, |g| f64::from(g.count) * g.mw_each);
+            let own_mw = gas + self.battery.power_mw;
+            let pue = if it_kw > 0.0 {
+                facility_kw / it_kw
+            } else {
+                1.1
+            };
+            let scheduler_draw: f64 = draw.iter().sum();
+            // The scheduler counts typical draw; scale the target to its units.
+            let scale = if it_kw > 0.0 {
+                scheduler_draw / it_kw
+            } else {
+                1.0
+            };
+            let cap_kw = own_mw * 1000.0 / pue * scale;
+            if facility_kw / 1000.0 > own_mw {
+                self.four_cp_curtailed += 1;
+            }
+            cmds.push(Command::SetPowerCap {
+                scope: PowerScope::Campus,
+                kw: Some(cap_kw),
+            });
+            self.campus_capped = true;
+        } else if self.campus_capped {
+            cmds.push(Command::SetPowerCap {
+                scope: PowerScope::Campus,
+                kw: None,
+            });
+            self.campus_capped = false;
+        }
+        if !cmds.is_empty() {
+            self.step(now, cmds);
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Turns a scenario's workload section into jobs with arrival times: the
+//! frontier runs it lists, research jobs replayed from the openb trace, and
+//! inference services shaped after the DLRM trace.
+
+use abilene_scheduler::{JobSpec, Priority};
+use rand::RngExt;
+
+use crate::engine::{DAY, Stream, Time, rng};
+use crate::job::{JobStats, Kind, Progress, TwinJob};
+use crate::scenario::{RuntimeSource, Scenario};
+use crate::trace;
+
+pub struct Generated {
+    pub jobs: Vec<TwinJob>,
+    /// The trace files replayed, for the report.
+    pub traces: Vec<String>,
+    /// Inference load by hour of day, mean 1.
+    pub inference_cycle: [f64; 24],
+}
+
+/// Restart overhead of a research job (assumed: smaller models reload fast).
+const RESEARCH_RESTART_S: f64 = 120.0;
+
+fn twin(spec: JobSpec, kind: Kind, arrival: Time, work: f64, ckpt: f64, restart: f64) -> TwinJob {
+    TwinJob {
+        spec,
+        kind,
+        arrival,
+        work,
+        checkpoint_cost_s: ckpt,
+        restart_s: restart,
+        state: Progress::default(),
+        stats: JobStats::default(),
+    }
+}
+
+/// A GPU count the scheduler accepts: part of one tray, or whole trays.
+pub fn valid_shape(gpus: u32, gpus_per_tray: u32) -> u32 {
+    if gpus < gpus_per_tray {
+        gpus.max(1)
+    } else {
+        gpus.div_ceil(gpus_per_tray) * gpus_per_tray
+    }
+}
+
+pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String> {
+    let w = &sc.spec.workload;
+    let mut jobs = Vec::new();
+    let mut traces = Vec::new();
+    let mut next_id = 1u64;
+    let gpt = |sku: &str| {
+        sc.campus
+            .catalog
+            .lookup(sku)
+            .map_or(4, |id| sc.campus.sku(id).gpus_per_tray)
+    };
+    for f in &w.frontier {
+        let mut spec = JobSpec::training(next_id, &f.project, &f.sku, f.gpus);
+        next_id += 1;
+        let work = f.work_days * DAY as f64;
+        spec.priority = f.priority;
+        spec.preemptible = false;
+        spec.checkpoint_interval = (f.checkpoint_interval_min * 60.0).round() as Time;
+        spec.runtime_estimate = (work * 1.2) as Time;
+        spec.runtime_limit = (work * 4.0) as Time + 30 * DAY;
+        spec.tp_gpus = f.tp_gpus;
+        spec.segment_trays = f.segment_trays;
+        spec.spare_trays = f.spare_trays;
+        let arrival = (f.start_day * DAY as f64) as Time;
+        jobs.push(twin(
+            spec,
+            Kind::Frontier,
+            arrival,
+            work,
+            f.checkpoint_cost_s,
+            f.restart_overhead_min * 60.0,
+        ));
+    }
+    if let Some(r) = &w.research {
+        let pods = trace::parse_openb_pods(trace::OPENB_PODS_FILE, trace::OPENB_PODS)
+            .map_err(|e| e.to_string())?;
+        let mut base = trace::openb_jobs(&pods);
+        traces.push(trace::OPENB_PODS_FILE.to_string());
+        trace::scale_arrivals(&mut base, r.arrival_scale);
+        let philly = match r.runtimes {
+            RuntimeSource::Philly => {
+                traces.push(trace::PHILLY_RUNTIMES_FILE.to_string());
+                Some(trace::RuntimeDistribution::philly().map_err(|e| e.to_string())?)
+            }
+            RuntimeSource::Trace => None,
+        };
+        let span = base.iter().map(|j| j.arrival_s).max().unwrap_or(0) + 1;
+        let mut rng = rng(seed, Stream::Trace);
+        let per_tray = gpt(&r.sku);
+        // Replay the trace again and again until the scenario ends.
+        let mut offset = 0;
+        'outer: loop {
+            for t in &base {
+                let arrival = offset + t.arrival_s;
+                if arrival >= end {
+                    break 'outer;
+                }
+                let runtime = match &philly {
+                    Some(d) => d.sample(rng.random::<f64>()),
+                    None => t.runtime_s as f64,
+                }
+                .max(60.0);
+                let gpus =
+                    valid_shape(trace::map_to_blackwell(t, per_tray) * r.gpu_scale, per_tray);
+                let mut spec = JobSpec::training(next_id, &r.project, &r.sku, gpus);
+                next_id += 1;
+                spec.priority = Priority::Normal;
+                spec.checkpoint_interval = (r.checkpoint_interval_min * 60.0).round() as Time;
+                spec.runtime_estimate = (runtime * 1.5) as Time;
+                spec.runtime_limit = (runtime * 3.0) as Time + 3600;
+                jobs.push(twin(
+                    spec,
+                    Kind::Research,
+                    arrival,
+                    runtime,
+                    10.0,
+                    RESEARCH_RESTART_S,
+                ));
+            }
+            if span == 0 {
+                break;
+            }
+            offset += span;
+        }
+    }
+    let mut inference_cycle = [1.0; 24];
+    if let Some(inf) = &w.inference {
+        let instances = trace::dlrm_instances().map_err(|e| e.to_string())?;
+        traces.push(trace::DLRM_INSTANCES_FILE.to_string());
+        inference_cycle = trace::dlrm_daily_cycle(&instances);
+        let apps = trace::dlrm_apps(&instances);
+        let total_live: f64 = apps.iter().map(|a| f64::from(a.1)).sum::<f64>().max(1.0);
+        let replica_gpus = valid_shape(inf.gpus_per_replica, gpt(&inf.sku));
+        let replicas_total = (inf.gpus / replica_gpus).max(1);
+        // The largest apps of the trace become services, in proportion to
+        // their peak live instances, until the GPUs are given out.
+        let mut given = 0;
+        for (app, live, _) in apps.iter().take(64) {
+            if given >= replicas_total {
+                break;
+            }
+            let share = (f64::from(*live) / total_live * f64::from(replicas_total)).round() as u32;
+            let replicas = share.clamp(1, replicas_total - given);
+            given += replicas;
+            let min = (replicas * 4).div_ceil(5).max(1);
+            let mut spec =
+                JobSpec::service(next_id, &inf.project, &inf.sku, replica_gpus, replicas, min);
+            next_id += 1;
+            spec.priority = Priority::High;
+            let _ = app;
+            jobs.push(twin(spec, Kind::Inference, 0, f64::INFINITY, 0.0, 60.0));
+        }
+    }
+    Ok(Generated {
+        jobs,
+        traces,
+        inference_cycle,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_are_sub_tray_or_whole_trays() {
+        assert_eq!(valid_shape(0, 4), 1);
+        assert_eq!(valid_shape(3, 4), 3);
+        assert_eq!(valid_shape(4, 4), 4);
+        assert_eq!(valid_shape(6, 4), 8);
+        assert_eq!(valid_shape(16, 8), 16);
+    }
+}
