@@ -30,6 +30,13 @@ pub enum BenchCommand {
         #[arg(long)]
         quick: bool,
     },
+    /// Simulate 30 days and a year of the whole Abilene campus, and replay
+    /// the openb trace on its own cluster; wall time and peak memory
+    Twin {
+        /// Shorter runs, for a smoke test (targets not checked)
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
@@ -40,6 +47,7 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
             seed,
             quick,
         } => crate::bench_sched::run(&preset, seed, quick),
+        BenchCommand::Twin { quick } => crate::bench_twin::run_bench(quick),
     }
 }
 

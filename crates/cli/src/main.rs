@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_sched;
+mod bench_twin;
 mod campus_cmd;
 mod format;
 mod sched_cmd;

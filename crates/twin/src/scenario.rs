@@ -145,6 +145,7 @@ fn default_critical() -> Priority {
 #[serde(deny_unknown_fields)]
 pub struct ResearchSpec {
     pub project: String,
+    /// SKU key, or "*" to spread jobs over all of the campus's SKUs.
     #[serde(default = "default_sku")]
     pub sku: String,
     /// Arrivals per hour relative to the trace (the trace's cluster has
@@ -418,4 +419,40 @@ fn check_against_campus(s: &ScenarioSpec, campus: &Campus) -> Vec<Diagnostic> {
         check_job(root.key("workload").key("inference"), &r.project, &r.sku);
     }
     d
+}
+
+/// The openb trace replayed on its own cluster: the 1,213 GPU nodes of the
+/// trace as a campus (each node a rack of one tray), every task at its
+/// recorded arrival and run time, jobs spread over the node types in
+/// proportion to their GPUs. The set-up for `abilene bench twin`.
+pub fn openb_replay() -> Result<Scenario, String> {
+    let nodes = crate::trace::openb_nodes().map_err(|e| e.to_string())?;
+    let campus = Campus::build(crate::trace::openb_campus_spec(&nodes)).map_err(|d| {
+        let first = d
+            .first()
+            .map_or(String::new(), |d| format!("{}: {}", d.path, d.message));
+        format!("the openb campus does not validate: {first}")
+    })?;
+    let text = r#"
+name = "openb-replay"
+campus = { preset = "tiny" }     # replaced by the trace's own cluster
+start = "2023-01-01"
+days = 150                       # the trace spans 149.3 days
+seed = 1
+
+[workload.research]
+project = "research"
+sku = "*"
+arrival_scale = 1.0
+runtimes = "trace"
+"#;
+    let spec: ScenarioSpec = toml::from_str(text).map_err(|e| e.to_string())?;
+    let start = Date::parse(&spec.start).map_err(|e| e.to_string())?;
+    Ok(Scenario {
+        spec,
+        campus,
+        campus_name: "openb cluster (1,213 nodes)".into(),
+        start,
+        dir: PathBuf::new(),
+    })
 }

@@ -39,6 +39,24 @@ enum Ev {
     Hour(u32),
 }
 
+/// The job an event is about, if any.
+fn event_job(e: &Event) -> Option<JobId> {
+    match e {
+        Event::Started { job, .. }
+        | Event::ReplicaStarted { job, .. }
+        | Event::Pending { job, .. }
+        | Event::Rejected { job, .. }
+        | Event::Preempted { job, .. }
+        | Event::Interrupted { job, .. }
+        | Event::Finished { job, .. }
+        | Event::Throttled { job, .. }
+        | Event::Suspended { job } => Some(*job),
+        Event::TrayQuarantined { .. }
+        | Event::ReservationStarted { .. }
+        | Event::ReservationEnded { .. } => None,
+    }
+}
+
 /// The scenario's weather year: its own TMY3 file or Abilene's.
 fn load_weather(sc: &Scenario) -> Result<WeatherYear, String> {
     match &sc.spec.weather.file {
@@ -95,6 +113,8 @@ pub struct Sim<'a> {
     queue: EventQueue<Ev>,
     pub(crate) jobs: Vec<TwinJob>,
     ids: BTreeMap<JobId, usize>,
+    /// Jobs holding GPUs, so the hourly plant walks only them.
+    running: std::collections::BTreeSet<usize>,
     fail_rng: ChaCha8Rng,
     repair_rng: ChaCha8Rng,
     weather: WeatherYear,
@@ -169,6 +189,7 @@ impl<'a> Sim<'a> {
             queue: EventQueue::default(),
             jobs: Vec::new(),
             ids: BTreeMap::new(),
+            running: std::collections::BTreeSet::new(),
             fail_rng,
             repair_rng: rng(seed, Stream::Repairs),
             weather,
@@ -265,7 +286,15 @@ impl<'a> Sim<'a> {
         self.account_busy(now);
         let (events, _errors) = self.sched.step(now, commands);
         for e in events {
+            let job = event_job(&e).and_then(|id| self.ids.get(&id).copied());
             self.on_event(now, e);
+            if let Some(j) = job {
+                if self.jobs[j].state.running {
+                    self.running.insert(j);
+                } else {
+                    self.running.remove(&j);
+                }
+            }
         }
     }
 
@@ -617,10 +646,8 @@ impl Sim<'_> {
         let mut productive = 0.0;
         let mut running = 0u32;
         let cycle = self.inference_cycle[usize::from(hour)];
-        for j in &self.jobs {
-            if !j.state.running {
-                continue;
-            }
+        for &j in &self.running {
+            let j = &self.jobs[j];
             running += 1;
             let in_restart = now < j.state.run_start + j.restart_s as Time;
             let share = match j.kind {

@@ -18,6 +18,9 @@ pub struct Generated {
     pub inference_cycle: [f64; 24],
 }
 
+/// The research `sku` that means "any SKU of the campus".
+pub const ANY_SKU: &str = "*";
+
 /// Restart overhead of a research job (assumed: smaller models reload fast).
 const RESEARCH_RESTART_S: f64 = 120.0;
 
@@ -91,7 +94,28 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
         };
         let span = base.iter().map(|j| j.arrival_s).max().unwrap_or(0) + 1;
         let mut rng = rng(seed, Stream::Trace);
-        let per_tray = gpt(&r.sku);
+        // `sku = "*"` spreads jobs over every SKU of the campus in proportion
+        // to its GPUs, as a heterogeneous cluster's scheduler would.
+        let skus: Vec<(String, u32, u64)> = if r.sku == ANY_SKU {
+            sc.campus
+                .catalog
+                .iter()
+                .map(|(id, key, sku)| {
+                    let gpus = sc
+                        .campus
+                        .trays
+                        .iter()
+                        .filter(|t| t.sku == id)
+                        .map(|t| u64::from(t.gpus))
+                        .sum();
+                    (key.to_string(), sku.gpus_per_tray, gpus)
+                })
+                .filter(|s| s.2 > 0)
+                .collect()
+        } else {
+            vec![(r.sku.clone(), gpt(&r.sku), 1)]
+        };
+        let total: u64 = skus.iter().map(|s| s.2).sum::<u64>().max(1);
         // Replay the trace again and again until the scenario ends.
         let mut offset = 0;
         'outer: loop {
@@ -105,9 +129,20 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
                     None => t.runtime_s as f64,
                 }
                 .max(60.0);
+                let (sku, per_tray) = if skus.len() == 1 {
+                    (skus[0].0.as_str(), skus[0].1)
+                } else {
+                    let mut x = rng.random_range(0..total);
+                    let pick = skus.iter().find(|s| {
+                        let hit = x < s.2;
+                        x = x.saturating_sub(s.2);
+                        hit
+                    });
+                    pick.map_or((skus[0].0.as_str(), skus[0].1), |s| (s.0.as_str(), s.1))
+                };
                 let gpus =
                     valid_shape(trace::map_to_blackwell(t, per_tray) * r.gpu_scale, per_tray);
-                let mut spec = JobSpec::training(next_id, &r.project, &r.sku, gpus);
+                let mut spec = JobSpec::training(next_id, &r.project, sku, gpus);
                 next_id += 1;
                 spec.priority = Priority::Normal;
                 spec.checkpoint_interval = (r.checkpoint_interval_min * 60.0).round() as Time;

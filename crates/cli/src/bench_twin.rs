@@ -1,0 +1,100 @@
+//! `abilene bench twin`: the twin's targets, measured on this machine.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use abilene_twin::run::run;
+use abilene_twin::scenario::{Scenario, openb_replay};
+use abilene_twin::sim::RunOptions;
+use anyhow::Result;
+
+use crate::bench::peak_rss_mb;
+
+/// Issue 4's targets, seconds of wall time.
+const MONTH_TARGET_S: f64 = 10.0;
+const YEAR_TARGET_S: f64 = 120.0;
+const REPLAY_TARGET_S: f64 = 1.0;
+const MEMORY_TARGET_MB: f64 = 2048.0;
+
+pub fn run_bench(quick: bool) -> Result<ExitCode> {
+    let full = crate::sim_cmd::abilene_30d()?;
+    let mut all_met = true;
+    let month_days = if quick { 3.0 } else { 30.0 };
+    let (secs, out) = timed(&full, month_days)?;
+    let met = quick || secs <= MONTH_TARGET_S;
+    all_met &= met;
+    println!(
+        "twin.month scenario=abilene-30d days={month_days}: {secs:.2} s wall ({:.0} simulated days/s; {} failures, {} jobs) (target 30 days <= {MONTH_TARGET_S} s) {}",
+        month_days / secs.max(1e-9),
+        out.0,
+        out.1,
+        verdict(met, quick)
+    );
+    let year_days = if quick { 10.0 } else { 365.0 };
+    let (secs, out) = timed(&full, year_days)?;
+    let met = quick || secs <= YEAR_TARGET_S;
+    all_met &= met;
+    println!(
+        "twin.year scenario=abilene-30d days={year_days}: {secs:.2} s wall ({:.0} simulated days/s; {} failures, {} jobs) (target 365 days <= {YEAR_TARGET_S} s) {}",
+        year_days / secs.max(1e-9),
+        out.0,
+        out.1,
+        verdict(met, quick)
+    );
+    let replay = openb_replay().map_err(anyhow::Error::msg)?;
+    let (secs, out) = timed(&replay, replay.spec.days)?;
+    let met = secs <= REPLAY_TARGET_S;
+    all_met &= met;
+    println!(
+        "twin.openb_replay on its 1,213-node cluster, {} days: {secs:.3} s wall ({} jobs) (target <= {REPLAY_TARGET_S} s) {}",
+        replay.spec.days,
+        out.1,
+        verdict(met, false)
+    );
+    match peak_rss_mb() {
+        Some(mb) => {
+            let met = mb <= MEMORY_TARGET_MB;
+            all_met &= met;
+            println!(
+                "twin.peak_rss: {mb:.0} MB for this whole process (target <= {MEMORY_TARGET_MB} MB) {}",
+                verdict(met, false)
+            );
+        }
+        None => println!("twin.peak_rss: unavailable (needs /proc/self/status)"),
+    }
+    println!(
+        "twin.summary: {}",
+        if all_met {
+            "all targets met"
+        } else {
+            "some targets MISSED"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verdict(met: bool, quick: bool) -> &'static str {
+    match (quick, met) {
+        (true, _) => "[quick: target not checked]",
+        (false, true) => "[met]",
+        (false, false) => "[MISSED]",
+    }
+}
+
+/// Wall seconds to simulate `days`, and (failures, jobs) for the record.
+fn timed(sc: &Scenario, days: f64) -> Result<(f64, (u32, usize))> {
+    let t = Instant::now();
+    let out = run(
+        sc,
+        &RunOptions {
+            days: Some(days),
+            seed: None,
+        },
+        &mut |_, _| {},
+    )
+    .map_err(anyhow::Error::msg)?;
+    Ok((
+        t.elapsed().as_secs_f64(),
+        (out.summary.failures, out.jobs.len()),
+    ))
+}
