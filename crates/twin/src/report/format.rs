@@ -53,7 +53,7 @@ pub(crate) const METRICS: &[Metric] = &[
         3,
     ),
     m("interruptions", COMPUTE, "Job interruptions", "", 1.0, 0),
-    m("failures", COMPUTE, "Hardware failures", "", 1.0, 0),
+    m("failures", COMPUTE, "Failures (all causes)", "", 1.0, 0),
     m("energy_mwh", ENERGY, "Facility energy", "MWh", 1.0, 1),
     m("peak_it_mw", ENERGY, "Peak IT load", "MW", 1.0, 1),
     m(

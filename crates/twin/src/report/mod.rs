@@ -663,7 +663,7 @@ mod tests {
         assert!(line("Cost per delivered GPU-hour").ends_with("1.75  USD/GPU-h"));
         assert!(line("PUE, mean").ends_with("1.125"));
         // Values line up on their last digit.
-        let ends: Vec<usize> = ["Utilisation", "Energy cost", "Hardware failures"]
+        let ends: Vec<usize> = ["Utilisation", "Energy cost", "Failures (all causes)"]
             .iter()
             .map(|l| {
                 let l = line(l);

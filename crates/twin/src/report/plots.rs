@@ -776,7 +776,7 @@ pub(crate) fn all(
         Plot {
             id: "failures",
             title: "Failures per day",
-            note: "Hardware failures across the campus in each day of the run.".to_owned(),
+            note: "Failures of every cause (hardware and software) across the campus in each day of the run.".to_owned(),
             svg: failures_per_day(hours).map_err(|e| ("failures", e))?,
         },
         Plot {
