@@ -785,7 +785,14 @@ impl Scheduler {
             if let JobKind::Service { min_available, .. } = job.spec.kind
                 && (job.gangs.len() as u32) < min_available
             {
+                // Below its minimum: the service goes back to the queue.
                 self.requeue(now, slot);
+                events.push(Event::Interrupted {
+                    job: id,
+                    tray: t,
+                    lost_work: 0,
+                    recovery: Recovery::Requeued,
+                });
             }
             return;
         }

@@ -98,8 +98,11 @@ impl TwinJob {
         p.bank_work + p.rate * (t as f64 - useful_from).max(0.0)
     }
 
-    /// Starts a run at `now`.
+    /// Starts a run at `now` (closing one still open, so its time counts).
     pub fn start(&mut self, now: Time, slowdown: f64, gpus: u32, halls: Vec<(u16, u32)>) {
+        if self.state.running {
+            self.stop(now, 0);
+        }
         let eff = self.checkpoint_efficiency();
         let p = &mut self.state;
         p.running = true;

@@ -251,11 +251,6 @@ impl Scenario {
                 why.clone(),
             ));
         }
-        if !diags.is_empty() {
-            return Err(ScenarioError::Invalid(LoadError {
-                problems: diags.iter().map(|d| source.place(d)).collect(),
-            }));
-        }
         let (campus, campus_name) = match campus {
             Ok(c) => c,
             Err(CampusProblem::Invalid(error)) => {
@@ -264,16 +259,24 @@ impl Scenario {
                     error,
                 });
             }
-            Err(CampusProblem::Missing(_)) => unreachable!("reported above"),
+            Err(CampusProblem::Missing(_)) => {
+                return Err(ScenarioError::Invalid(LoadError {
+                    problems: diags.iter().map(|d| source.place(d)).collect(),
+                }));
+            }
         };
-        let diags = check_against_campus(&spec, &campus);
+        // Problems of both stages are reported together.
+        diags.extend(check_against_campus(&spec, &campus));
         if !diags.is_empty() {
             return Err(ScenarioError::Invalid(LoadError {
                 problems: diags.iter().map(|d| source.place(d)).collect(),
             }));
         }
+        let Ok(start) = start else {
+            unreachable!("a bad start date is reported above")
+        };
         Ok(Scenario {
-            start: start.expect("checked above"),
+            start,
             spec,
             campus,
             campus_name,
@@ -385,20 +388,21 @@ fn check_against_campus(s: &ScenarioSpec, campus: &Campus) -> Vec<Diagnostic> {
     let root = FieldPath::root();
     let tenants = crate::tenancy::tenants(s, campus);
     let known = |name: &str| tenants.iter().any(|t| t.name == name);
-    let sku_ok = |k: &str| {
-        campus
-            .catalog
-            .lookup(k)
-            .is_some_and(|id| campus.trays.iter().any(|t| t.sku == id))
+    let sku_ok = |k: &str, any: bool| {
+        (any && k == crate::workload::ANY_SKU)
+            || campus
+                .catalog
+                .lookup(k)
+                .is_some_and(|id| campus.trays.iter().any(|t| t.sku == id))
     };
-    let mut check_job = |path: FieldPath, project: &str, sku: &str| {
+    let mut check_job = |path: FieldPath, project: &str, sku: &str, any: bool| {
         if !known(project) {
             d.push(Diagnostic::new(
                 path.key("project"),
                 format!("no tenant or project `{project}` in the tenancy"),
             ));
         }
-        if !sku_ok(sku) {
+        if !sku_ok(sku, any) {
             d.push(Diagnostic::new(
                 path.key("sku"),
                 format!("the campus has no racks of `{sku}`"),
@@ -410,13 +414,25 @@ fn check_against_campus(s: &ScenarioSpec, campus: &Campus) -> Vec<Diagnostic> {
             root.key("workload").key("frontier").index(i),
             &f.project,
             &f.sku,
+            false,
         );
     }
     if let Some(r) = &s.workload.research {
-        check_job(root.key("workload").key("research"), &r.project, &r.sku);
+        // Only research may spread over every SKU ("*").
+        check_job(
+            root.key("workload").key("research"),
+            &r.project,
+            &r.sku,
+            true,
+        );
     }
     if let Some(r) = &s.workload.inference {
-        check_job(root.key("workload").key("inference"), &r.project, &r.sku);
+        check_job(
+            root.key("workload").key("inference"),
+            &r.project,
+            &r.sku,
+            false,
+        );
     }
     d
 }

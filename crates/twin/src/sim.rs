@@ -637,7 +637,8 @@ impl Sim<'_> {
     /// Closes hour `h - 1` and sets caps for hour `h`.
     fn hour(&mut self, now: Time, h: u32) {
         self.account_busy(now);
-        let ambient = self.ambient(now);
+        // The row closes the hour that just ended: its weather, not the next.
+        let ambient = self.ambient(now.saturating_sub(HOUR));
         let (year, doy, hour) = self.calendar(now);
         // IT draw per hall: idle trays, then every running job by phase.
         let ps = &self.sc.spec.power;

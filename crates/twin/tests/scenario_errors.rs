@@ -1,0 +1,440 @@
+//! Bad scenario files get errors that name the file, the 1-based line and
+//! the field, and every independent problem is reported at once.
+
+mod common;
+
+use abilene_twin::scenario::{Scenario, ScenarioError};
+use common::{TempDir, line_of, scenarios_dir};
+
+/// The file name every scenario here is loaded under.
+const FILE: &str = "bad-scenario.toml";
+
+/// A valid scenario on the tiny campus, to break one field at a time. Each
+/// frontier run is on its own lines so that a problem's line is known.
+const GOOD: &str = r#"name = "errors"
+campus = { preset = "tiny" }
+start = "2026-07-01"
+days = 2
+seed = 9
+
+[[workload.frontier]]
+name = "first"
+project = "frontier"
+gpus = 72
+work_days = 1
+checkpoint_interval_min = 30
+
+[[workload.frontier]]
+name = "second"
+project = "frontier"
+sku = "gb300-nvl72"
+gpus = 72
+work_days = 1
+checkpoint_interval_min = 30
+
+[workload.research]
+project = "research"
+arrival_scale = 1.0
+
+[failures]
+rate_scale = 2.0
+
+[cooling]
+chiller_cop = 4.0
+"#;
+
+/// `GOOD` with each `(from, to)` replaced once.
+fn edit(edits: &[(&str, &str)]) -> String {
+    let mut t = GOOD.to_string();
+    for (from, to) in edits {
+        assert!(t.contains(from), "no `{from}` in the scenario");
+        t = t.replacen(from, to, 1);
+    }
+    t
+}
+
+/// Loads `text` and returns the rendered error; panics if it loads.
+fn error(text: &str) -> String {
+    match Scenario::load(FILE, text, &scenarios_dir()) {
+        Ok(_) => panic!("loaded without error:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The error has a problem at `FILE:line:` about `field`, and its message
+/// contains `says`.
+#[track_caller]
+fn assert_problem(err: &str, line: usize, field: &str, says: &str) {
+    let at = format!("{FILE}:{line}:");
+    let found = err
+        .lines()
+        .any(|l| l.starts_with(&at) && l.contains(&format!(" {field}: ")) && l.contains(says));
+    assert!(
+        found,
+        "expected a problem at {at} about `{field}` saying `{says}`, got:\n{err}"
+    );
+}
+
+/// The error says how many problems it found.
+#[track_caller]
+fn assert_count(err: &str, n: usize) {
+    let tail = format!("{n} problem{} found", if n == 1 { "" } else { "s" });
+    assert!(
+        err.trim_end().ends_with(&tail),
+        "expected `{tail}`, got:\n{err}"
+    );
+    let placed = err.lines().filter(|l| l.starts_with(FILE)).count();
+    assert_eq!(placed, n, "problems listed in:\n{err}");
+}
+
+#[test]
+fn the_base_scenario_loads() {
+    let sc = Scenario::load(FILE, GOOD, &scenarios_dir()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.spec.workload.frontier.len(), 2);
+    assert_eq!(sc.start.to_string(), "2026-07-01");
+}
+
+#[test]
+fn unknown_field() {
+    let text = edit(&[(
+        "name = \"second\"\n",
+        "name = \"second\"\ncolour = \"red\"\n",
+    )]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "colour"),
+        "workload.frontier[1].colour",
+        "unknown field `colour`",
+    );
+    assert_count(&err, 1);
+
+    let text = edit(&[("seed = 9\n", "seed = 9\nduration = 3\n")]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "duration"),
+        "duration",
+        "unknown field",
+    );
+}
+
+#[test]
+fn wrong_type() {
+    let text = edit(&[("days = 2", "days = \"two\"")]);
+    let err = error(&text);
+    assert_problem(&err, line_of(&text, "days ="), "days", "invalid type");
+    assert_count(&err, 1);
+
+    let text = edit(&[(
+        "gpus = 72\nwork_days = 1\ncheckpoint_interval_min = 30\n\n[workload.research]",
+        "gpus = \"many\"\nwork_days = 1\ncheckpoint_interval_min = 30\n\n[workload.research]",
+    )]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "\"many\""),
+        "workload.frontier[1].gpus",
+        "invalid type",
+    );
+}
+
+#[test]
+fn bad_start_date() {
+    for bad in ["2026-02-30", "2026-13-01", "1 July 2026", "2026-7-1"] {
+        let text = edit(&[("start = \"2026-07-01\"", &format!("start = \"{bad}\""))]);
+        let err = error(&text);
+        assert_problem(&err, 3, "start", bad);
+        assert_count(&err, 1);
+    }
+}
+
+#[test]
+fn days_must_be_above_zero() {
+    for bad in ["0", "-1", "0.0", "nan", "inf", "4000"] {
+        let text = edit(&[("days = 2", &format!("days = {bad}"))]);
+        let err = error(&text);
+        assert_problem(&err, line_of(&text, "days ="), "days", "must be above 0");
+        assert_count(&err, 1);
+    }
+}
+
+#[test]
+fn unknown_preset() {
+    let text = edit(&[("preset = \"tiny\"", "preset = \"enormous\"")]);
+    let err = error(&text);
+    assert_problem(&err, 2, "campus", "no preset `enormous`");
+    assert!(err.contains("tiny"), "lists the presets:\n{err}");
+    assert_count(&err, 1);
+}
+
+#[test]
+fn campus_file_that_does_not_exist() {
+    let text = edit(&[(
+        "{ preset = \"tiny\" }",
+        "{ file = \"no-such-campus.toml\" }",
+    )]);
+    let err = error(&text);
+    assert_problem(&err, 2, "campus", "no-such-campus.toml");
+    assert_count(&err, 1);
+}
+
+#[test]
+fn campus_with_both_or_neither_of_preset_and_file() {
+    let text = edit(&[(
+        "{ preset = \"tiny\" }",
+        "{ preset = \"tiny\", file = \"x.toml\" }",
+    )]);
+    assert_problem(&error(&text), 2, "campus", "exactly one");
+    let text = edit(&[("{ preset = \"tiny\" }", "{}")]);
+    assert_problem(&error(&text), 2, "campus", "exactly one");
+}
+
+#[test]
+fn frontier_project_not_in_the_tenancy() {
+    let text = edit(&[(
+        "name = \"second\"\nproject = \"frontier\"",
+        "name = \"second\"\nproject = \"nobody\"",
+    )]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "\"nobody\""),
+        "workload.frontier[1].project",
+        "no tenant or project `nobody`",
+    );
+    assert_count(&err, 1);
+}
+
+#[test]
+fn frontier_sku_the_campus_lacks() {
+    // hgx-b200 is in the catalog but the tiny campus has none; mi355x is in
+    // no catalog at all.
+    for sku in ["hgx-b200", "mi355x"] {
+        let text = edit(&[("sku = \"gb300-nvl72\"", &format!("sku = \"{sku}\""))]);
+        let err = error(&text);
+        assert_problem(
+            &err,
+            line_of(&text, &format!("\"{sku}\"")),
+            "workload.frontier[1].sku",
+            sku,
+        );
+        assert_count(&err, 1);
+    }
+}
+
+#[test]
+fn negative_failure_rate_scale() {
+    let text = edit(&[("rate_scale = 2.0", "rate_scale = -0.5")]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "rate_scale"),
+        "failures.rate_scale",
+        "-0.5",
+    );
+    assert_count(&err, 1);
+}
+
+#[test]
+fn invalid_cooling_settings() {
+    let cases: [(&str, &str, &str); 6] = [
+        ("chiller_cop = 0", "cooling.chiller_cop", "above 0"),
+        (
+            "coolant_supply_c = -30",
+            "cooling.coolant_supply_c",
+            "-20 to 90",
+        ),
+        (
+            "dry_cooler_cutoff_c = 20",
+            "cooling.dry_cooler_cutoff_c",
+            "above coolant_supply_c",
+        ),
+        ("crah_kw_per_mw = -1", "cooling.crah_kw_per_mw", "0 to 1000"),
+        (
+            "electrical_loss_share = 1.0",
+            "cooling.electrical_loss_share",
+            "share",
+        ),
+        (
+            "dry_cooler_approach_c = -2",
+            "cooling.dry_cooler_approach_c",
+            "above 0",
+        ),
+    ];
+    for (setting, field, says) in cases {
+        let text = if setting.starts_with("chiller_cop") {
+            edit(&[("chiller_cop = 4.0", setting)])
+        } else {
+            edit(&[(
+                "chiller_cop = 4.0",
+                &format!("chiller_cop = 4.0\n{setting}"),
+            )])
+        };
+        let err = error(&text);
+        assert_problem(&err, line_of(&text, setting), field, says);
+        assert_count(&err, 1);
+    }
+}
+
+#[test]
+fn invalid_heat_wave() {
+    let text = edit(&[(
+        "[cooling]",
+        "[weather]\nheat_wave = { start_day = 1, days = 0, offset_c = 5 }\n\n[cooling]",
+    )]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "heat_wave"),
+        "weather.heat_wave",
+        "days above 0",
+    );
+}
+
+#[test]
+fn independent_problems_are_all_reported() {
+    let text = edit(&[
+        (
+            "{ preset = \"tiny\" }",
+            "{ file = \"no-such-campus.toml\" }",
+        ),
+        ("start = \"2026-07-01\"", "start = \"2026-02-29\""),
+        ("days = 2", "days = 0"),
+        (
+            "checkpoint_interval_min = 30",
+            "checkpoint_interval_min = 0",
+        ),
+        ("rate_scale = 2.0", "rate_scale = -1"),
+        ("chiller_cop = 4.0", "chiller_cop = 0"),
+    ]);
+    let err = error(&text);
+    assert_problem(&err, 2, "campus", "no-such-campus.toml");
+    assert_problem(&err, 3, "start", "2026-02-29");
+    assert_problem(&err, 4, "days", "must be above 0");
+    assert_problem(
+        &err,
+        line_of(&text, "checkpoint_interval_min = 0"),
+        "workload.frontier[0].checkpoint_interval_min",
+        "above 0",
+    );
+    assert_problem(
+        &err,
+        line_of(&text, "rate_scale"),
+        "failures.rate_scale",
+        "-1",
+    );
+    assert_problem(
+        &err,
+        line_of(&text, "chiller_cop"),
+        "cooling.chiller_cop",
+        "above 0",
+    );
+    assert_count(&err, 6);
+}
+
+#[test]
+fn independent_problems_against_the_campus_are_all_reported() {
+    let text = edit(&[
+        (
+            "name = \"first\"\nproject = \"frontier\"",
+            "name = \"first\"\nproject = \"ghost\"",
+        ),
+        ("sku = \"gb300-nvl72\"", "sku = \"hgx-b200\""),
+        ("project = \"research\"", "project = \"phantom\""),
+    ]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "\"ghost\""),
+        "workload.frontier[0].project",
+        "ghost",
+    );
+    assert_problem(
+        &err,
+        line_of(&text, "\"hgx-b200\""),
+        "workload.frontier[1].sku",
+        "hgx-b200",
+    );
+    assert_problem(
+        &err,
+        line_of(&text, "\"phantom\""),
+        "workload.research.project",
+        "phantom",
+    );
+    assert_count(&err, 3);
+}
+
+#[test]
+fn problems_of_both_stages_are_reported_together() {
+    let text = edit(&[
+        ("days = 2", "days = 0"),
+        (
+            "name = \"first\"\nproject = \"frontier\"",
+            "name = \"first\"\nproject = \"ghost\"",
+        ),
+    ]);
+    let err = error(&text);
+    assert_problem(&err, 4, "days", "must be above 0");
+    assert_problem(
+        &err,
+        line_of(&text, "\"ghost\""),
+        "workload.frontier[0].project",
+        "ghost",
+    );
+    assert_count(&err, 2);
+}
+
+#[test]
+fn research_on_any_sku_loads() {
+    let text = edit(&[(
+        "project = \"research\"\n",
+        "project = \"research\"\nsku = \"*\"\n",
+    )]);
+    if let Err(e) = Scenario::load(FILE, &text, &scenarios_dir()) {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn errors_from_a_file_name_its_path() {
+    let dir = TempDir::new("scenario-errors-file");
+    let path = dir.path().join("broken.toml");
+    let text = edit(&[("days = 2", "days = 0")]);
+    std::fs::write(&path, &text).unwrap();
+    let err = match Scenario::load_file(&path) {
+        Ok(_) => panic!("loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.starts_with(&format!("{}:4:", path.display())),
+        "names file and line:\n{err}"
+    );
+    assert!(err.contains("days:"), "{err}");
+
+    // A scenario file that is not there.
+    let missing = dir.path().join("missing.toml");
+    let err = Scenario::load_file(&missing)
+        .err()
+        .expect("loaded a missing file");
+    assert!(matches!(err, ScenarioError::Io { .. }), "{err:?}");
+    assert!(err.to_string().contains("missing.toml"), "{err}");
+}
+
+#[test]
+fn an_invalid_campus_file_is_named_with_the_scenario() {
+    let dir = TempDir::new("scenario-errors-campus");
+    std::fs::write(dir.path().join("campus.toml"), "[site]\nname = 3\n").unwrap();
+    let text = edit(&[("{ preset = \"tiny\" }", "{ file = \"campus.toml\" }")]);
+    let err = match Scenario::load(FILE, &text, dir.path()) {
+        Ok(_) => panic!("loaded"),
+        Err(e) => e,
+    };
+    assert!(matches!(err, ScenarioError::Campus { .. }), "{err:?}");
+    let err = err.to_string();
+    assert!(err.contains(FILE), "names the scenario:\n{err}");
+    assert!(
+        err.contains("campus.toml:2:"),
+        "names the campus file and line:\n{err}"
+    );
+}
