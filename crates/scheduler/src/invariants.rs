@@ -8,7 +8,7 @@
 use crate::free::FreeIndex;
 use crate::job::JobKind;
 use crate::placement::Need;
-use crate::scheduler::{JobState, NO_JOB, PRIORITIES, Scheduler, full_mask};
+use crate::scheduler::{JobState, NO_JOB, PRIORITIES, Scheduler};
 
 impl Scheduler {
     pub fn check_invariants(&self) -> Result<(), String> {
@@ -30,11 +30,7 @@ impl Scheduler {
             };
             for g in j.gangs.iter().chain(std::iter::once(&spares)) {
                 for &t in &g.trays {
-                    let mask = if g.mask == 0 {
-                        full_mask(topo.tray_gpus[t as usize])
-                    } else {
-                        g.mask
-                    };
+                    let mask = g.tray_mask(topo, t);
                     let first = topo.tray_first_gpu[t as usize];
                     for i in 0..64u32 {
                         if mask & (1 << i) != 0 {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::event::Event;
 use crate::job::{JobKind, Time};
-use crate::scheduler::{Gang, JobState, Scheduler, full_mask};
+use crate::scheduler::{Gang, JobState, Scheduler};
 use crate::tenant::NodeId;
 
 impl Scheduler {
@@ -292,11 +292,7 @@ impl Scheduler {
         for g in j.gangs.iter().chain(std::iter::once(&spare_gang)) {
             for &t in &g.trays {
                 if self.available(t) && self.pool_of(t) == pool {
-                    let mask = if g.mask == 0 {
-                        full_mask(self.topo.tray_gpus[t as usize])
-                    } else {
-                        g.mask
-                    };
+                    let mask = g.tray_mask(&self.topo, t);
                     sim.release(&self.topo, t, mask);
                 }
             }
@@ -313,11 +309,7 @@ impl Scheduler {
         self.hold_gang(slot, pool, &gang);
         let tray_kw = self.job_tray_kw(sku);
         let gpt = f64::from(self.topo.sku_gpus_per_tray[usize::from(sku)]);
-        let share = if gang.mask == 0 {
-            1.0
-        } else {
-            f64::from(gang.mask.count_ones()) / gpt
-        };
+        let share = gang.tray_share(gpt);
         self.account(slot, gpus as i64);
         let job = &mut self.jobs[slot as usize];
         for &t in &gang.trays {

@@ -15,19 +15,13 @@ use crate::event::{Event, Outcome, PendingReason};
 use crate::free::FreeIndex;
 use crate::job::{JobKind, Time};
 use crate::placement::{self, Need};
-use crate::scheduler::{
-    GENERAL, Gang, Head, JobState, Room, Scheduler, chosen_to_gangs, full_mask, place_in,
-};
+use crate::scheduler::{GENERAL, Gang, Head, JobState, Room, Scheduler, chosen_to_gangs, place_in};
 use crate::topo::Topology;
 
 /// Takes a gang's GPUs out of `free`.
 pub(crate) fn take_gang(free: &mut FreeIndex, topo: &Topology, g: &Gang) {
     for &t in &g.trays {
-        let mask = if g.mask == 0 {
-            full_mask(topo.tray_gpus[t as usize])
-        } else {
-            g.mask
-        };
+        let mask = g.tray_mask(topo, t);
         free.take(topo, t, mask);
     }
 }
@@ -35,11 +29,7 @@ pub(crate) fn take_gang(free: &mut FreeIndex, topo: &Topology, g: &Gang) {
 /// Puts a gang's GPUs back into `free`.
 pub(crate) fn release_gang(free: &mut FreeIndex, topo: &Topology, g: &Gang) {
     for &t in &g.trays {
-        let mask = if g.mask == 0 {
-            full_mask(topo.tray_gpus[t as usize])
-        } else {
-            g.mask
-        };
+        let mask = g.tray_mask(topo, t);
         free.release(topo, t, mask);
     }
 }

@@ -45,6 +45,26 @@ pub(crate) struct Gang {
     pub mask: u64,
 }
 
+impl Gang {
+    /// The GPUs of tray `t` this gang holds.
+    pub fn tray_mask(&self, topo: &Topology, t: u32) -> u64 {
+        if self.mask == 0 {
+            full_mask(topo.tray_gpus[t as usize])
+        } else {
+            self.mask
+        }
+    }
+
+    /// The share of a tray's draw this gang makes on each of its trays.
+    pub fn tray_share(&self, gpus_per_tray: f64) -> f64 {
+        if self.mask == 0 {
+            1.0
+        } else {
+            f64::from(self.mask.count_ones()) / gpus_per_tray
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Job {
     pub spec: JobSpec,
@@ -307,17 +327,8 @@ impl Scheduler {
     /// Returns a gang's GPUs: to the pool of each tray if it is available.
     fn free_gang(&mut self, gang: &Gang) {
         for &t in &gang.trays {
-            let mask = if gang.mask == 0 {
-                full_mask(self.topo.tray_gpus[t as usize])
-            } else {
-                gang.mask
-            };
-            let first = self.topo.tray_first_gpu[t as usize];
-            for i in 0..64 {
-                if mask & (1 << i) != 0 {
-                    self.gpu_owner[(first + i) as usize] = NO_JOB;
-                }
-            }
+            let mask = gang.tray_mask(&self.topo, t);
+            self.set_owner(t, mask, NO_JOB);
             if self.available(t) {
                 let pool = self.pool_of(t);
                 self.pools[pool].release(&self.topo, t, mask);
@@ -328,23 +339,9 @@ impl Scheduler {
 
     pub(crate) fn hold_gang(&mut self, job: u32, pool: usize, gang: &Gang) {
         for &t in &gang.trays {
-            let mask = if gang.mask == 0 {
-                full_mask(self.topo.tray_gpus[t as usize])
-            } else {
-                gang.mask
-            };
+            let mask = gang.tray_mask(&self.topo, t);
             self.pools[pool].take(&self.topo, t, mask);
-            let first = self.topo.tray_first_gpu[t as usize];
-            for i in 0..64 {
-                if mask & (1 << i) != 0 {
-                    debug_assert_eq!(
-                        self.gpu_owner[(first + i) as usize],
-                        NO_JOB,
-                        "GPU given twice"
-                    );
-                    self.gpu_owner[(first + i) as usize] = job;
-                }
-            }
+            self.set_owner(t, mask, job);
         }
     }
 
@@ -595,11 +592,7 @@ impl Scheduler {
         let tray_kw = self.job_tray_kw(sku);
         let mut draw: BTreeMap<u16, f64> = BTreeMap::new();
         for g in &gangs {
-            let share = if g.mask == 0 {
-                1.0
-            } else {
-                f64::from(g.mask.count_ones()) / gpt as f64
-            };
+            let share = g.tray_share(gpt as f64);
             for &t in &g.trays {
                 *draw.entry(self.topo.tray_building[t as usize]).or_default() += tray_kw * share;
             }
@@ -872,17 +865,26 @@ impl Scheduler {
         }
     }
 
+    /// Frees GPUs `mask` of tray `t` in the owner map (0 for all of them).
     fn clear_owner(&mut self, t: u32, mask: u64) {
         let mask = if mask == 0 {
             full_mask(self.topo.tray_gpus[t as usize])
         } else {
             mask
         };
+        self.set_owner(t, mask, NO_JOB);
+    }
+
+    /// Records `owner` for GPUs `mask` of tray `t`.
+    fn set_owner(&mut self, t: u32, mask: u64, owner: u32) {
         let first = self.topo.tray_first_gpu[t as usize];
-        for i in 0..64 {
-            if mask & (1 << i) != 0 {
-                self.gpu_owner[(first + i) as usize] = NO_JOB;
-            }
+        let mut m = mask;
+        while m != 0 {
+            let i = m.trailing_zeros();
+            let g = &mut self.gpu_owner[(first + i) as usize];
+            debug_assert!(owner == NO_JOB || *g == NO_JOB, "GPU given twice");
+            *g = owner;
+            m &= m - 1;
         }
     }
 
@@ -912,11 +914,7 @@ impl Scheduler {
                     let pool = self.pool_of(x);
                     self.pools[pool].release(&self.topo, x, mask);
                 }
-                let share = if g.mask == 0 {
-                    1.0
-                } else {
-                    f64::from(mask.count_ones()) / gpt as f64
-                };
+                let share = g.tray_share(gpt as f64);
                 let b = self.topo.tray_building[x as usize];
                 let clock = self.jobs[slot as usize].clock;
                 self.building_draw_kw[usize::from(b)] -= tray_kw * share * clock;
@@ -1375,11 +1373,7 @@ impl Room {
     /// Counts a gang's draw against the room.
     pub fn take(&mut self, s: &Scheduler, sku: u16, g: &Gang) {
         let gpt = f64::from(s.topo.sku_gpus_per_tray[usize::from(sku)]);
-        let share = if g.mask == 0 {
-            1.0
-        } else {
-            f64::from(g.mask.count_ones()) / gpt
-        };
+        let share = g.tray_share(gpt);
         let kw = s.job_tray_kw(sku) * share;
         for &t in &g.trays {
             self.buildings[usize::from(s.topo.tray_building[t as usize])] -= kw;
