@@ -185,8 +185,9 @@ impl Scheduler {
                 use_extra = true;
             }
         }
-        let room = self.room();
-        if let Some((gangs, spares)) = self.place_job(slot, pool, &room) {
+        // Power room matters only under a cap; skip building it otherwise.
+        let room = self.caps_bind().then(|| self.room());
+        if let Some((gangs, spares)) = self.place_job(slot, pool, room.as_ref()) {
             self.start(now, slot, pool, gangs, spares, events);
             if use_extra && let Some(h) = self.heads[usize::from(sku)].as_mut() {
                 h.extra -= charge;
@@ -196,7 +197,7 @@ impl Scheduler {
         if self.try_preempt(now, slot, pool, attempts, events) {
             return;
         }
-        let reason = if room.limited() && self.place_job_unpowered(slot, pool) {
+        let reason = if room.is_some() && self.place_job_unpowered(slot, pool) {
             PendingReason::PowerCap
         } else {
             PendingReason::Resources
@@ -219,10 +220,10 @@ impl Scheduler {
         &mut self,
         slot: u32,
         pool: usize,
-        room: &Room,
+        room: Option<&Room>,
     ) -> Option<(Vec<Gang>, Vec<u32>)> {
         let mut free = std::mem::take(&mut self.pools[pool]);
-        let found = self.place_min(&mut free, slot, Some(room));
+        let found = self.place_min(&mut free, slot, room);
         self.pools[pool] = free;
         found
     }
@@ -343,8 +344,8 @@ impl Scheduler {
                 if self.tenants.blocking_node(node, sku, gpus, &none).is_some() {
                     break;
                 }
-                let room = self.room();
-                let Some(c) = place_in(self, pool, sku, need, &room) else {
+                let room = self.caps_bind().then(|| self.room());
+                let Some(c) = place_in(self, pool, sku, need, room.as_ref()) else {
                     break;
                 };
                 let g = chosen_to_gangs(c);

@@ -975,6 +975,11 @@ impl Scheduler {
             .collect()
     }
 
+    /// Whether any power cap is set.
+    pub(crate) fn caps_bind(&self) -> bool {
+        self.campus_cap_kw.is_finite() || self.building_cap_kw.iter().any(|c| c.is_finite())
+    }
+
     pub(crate) fn room(&self) -> Room {
         Room {
             buildings: self.building_room_kw(),
@@ -1387,7 +1392,13 @@ pub(crate) fn place_in(
     pool: usize,
     sku: u16,
     need: Need,
-    room: &Room,
+    room: Option<&Room>,
 ) -> Option<Chosen> {
-    placement::place(&s.pools[pool], &s.topo, sku, need, room.for_sku(s, sku))
+    placement::place(
+        &s.pools[pool],
+        &s.topo,
+        sku,
+        need,
+        room.and_then(|r| r.for_sku(s, sku)),
+    )
 }

@@ -286,6 +286,10 @@ impl<'a> Sim<'a> {
         self.account_busy(now);
         let (events, _errors) = self.sched.step(now, commands);
         for e in events {
+            // Most events of a busy pass say why a job waits: nothing to do.
+            if matches!(e, Event::Pending { .. } | Event::Rejected { .. }) {
+                continue;
+            }
             let job = event_job(&e).and_then(|id| self.ids.get(&id).copied());
             self.on_event(now, e);
             if let Some(j) = job {
