@@ -643,7 +643,9 @@ impl Sim<'_> {
         self.account_busy(now);
         // The row closes the hour that just ended: its weather, not the next.
         let ambient = self.ambient(now.saturating_sub(HOUR));
-        let (year, doy, hour) = self.calendar(now);
+        // The row is for the hour that just ended; the caps for the next.
+        let (year, doy, hour) = self.calendar(now.saturating_sub(HOUR));
+        let (next_year, next_doy, next_hour) = self.calendar(now);
         // IT draw per hall: idle trays, then every running job by phase.
         let ps = &self.sc.spec.power;
         let mut hall_kw = vec![0.0; self.campus.halls.len()];
@@ -759,7 +761,11 @@ impl Sim<'_> {
         self.busy_gpu_s = 0.0;
         self.lost_gpu_s = 0.0;
         self.failures_hour = 0;
-        self.apply_caps(now, it_kw, facility_kw, four_cp, &building_shortfall);
+        let four_cp_next = self.sc.spec.grid.curtail_in_4cp
+            && self
+                .four_cp
+                .is_four_cp_starting(next_year, next_doy, next_hour);
+        self.apply_caps(now, it_kw, facility_kw, four_cp_next, &building_shortfall);
     }
 
     fn hall_tray_kw(&self, hall: u16) -> f64 {
