@@ -7,6 +7,7 @@
 //! price series is shipped: the default price is a model built from the
 //! published statistics, not market data.
 
+use crate::datafile::{csv_problem, field_column, locate, problem};
 use abilene_model::{Date, Problem};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -809,72 +810,6 @@ pub fn four_cp_charge_usd(settings: &GridSettings, grid_mw_in_4cp: &[f64]) -> f6
 // Helpers
 // ---------------------------------------------------------------------------
 
-fn problem(
-    file: &str,
-    line: usize,
-    column: usize,
-    field: &str,
-    message: impl Into<String>,
-) -> Problem {
-    Problem {
-        file: file.to_string(),
-        line,
-        column,
-        field: field.to_string(),
-        message: message.into(),
-    }
-}
-
-fn csv_problem(file: &str, text: &str, e: &csv::Error) -> Problem {
-    let (line, column) = e.position().map_or((1, 1), |p| {
-        let (line, start) = locate(text, p.byte() as usize);
-        (line, field_column(text, start, 0))
-    });
-    let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("expected {expected_len} fields as in the header, found {len}"),
-        _ => format!("not valid CSV: {e}"),
-    };
-    problem(file, line, column, "", message)
-}
-
-/// The 1-based line and the byte offset of a record the csv crate places at
-/// byte `at`. With CRLF line ends the crate reports a record's position at
-/// the `\n` that ends the line before it (and a line number one short), so
-/// line ends at `at` are skipped and the line is counted here.
-fn locate(text: &str, at: usize) -> (usize, usize) {
-    let bytes = text.as_bytes();
-    let mut start = at.min(bytes.len());
-    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
-        start += 1;
-    }
-    let line = bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1;
-    (line, start)
-}
-
-/// 1-based character column of field `index` of the record starting at byte
-/// `start` of `text`, counting commas outside double quotes.
-fn field_column(text: &str, start: usize, index: usize) -> usize {
-    let Some(rest) = text.get(start..) else {
-        return 1;
-    };
-    let mut field = 0;
-    let mut quoted = false;
-    for (col, c) in rest.chars().enumerate() {
-        if field == index {
-            return col + 1;
-        }
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => field += 1,
-            '\n' | '\r' if !quoted => break,
-            _ => {}
-        }
-    }
-    1
-}
-
 fn days_in_year(year: i32) -> u16 {
     if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 {
         366
@@ -1060,7 +995,7 @@ mod tests {
             &format!("{head}1/1/2016 0:00,1,100\n1/1/2016 1:00,100\n"),
             3,
             1,
-            "expected 3 fields",
+            "the header has 3",
         );
         expect_problem(head, 1, 1, "no data rows");
         expect_problem("", 1, 1, "Hour_End");
@@ -1083,7 +1018,7 @@ mod tests {
         let crlf = "Hour_End,Bus1,ERCOT\r\n1/1/2016 0:00,1,100\r\n1/1/2016 1:00,1,x\r\n";
         expect_problem(crlf, 3, 17, "not a number");
         let crlf = "Hour_End,Bus1,ERCOT\r\n1/1/2016 0:00,1,100\r\n1/1/2016 1:00,1\r\n";
-        expect_problem(crlf, 3, 1, "expected 3 fields");
+        expect_problem(crlf, 3, 1, "the header has 3");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! AI campus that drives the real scheduler.
 
 pub mod cooling;
+mod datafile;
 pub mod engine;
 pub mod failure;
 pub mod grid;

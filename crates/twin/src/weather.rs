@@ -6,6 +6,7 @@
 //! columns, then one row per hour, 01:00 on 1 January to 24:00 on
 //! 31 December, 8,760 rows. Columns are found by name, not by position.
 
+use crate::datafile::field_column;
 use abilene_model::Problem;
 
 /// Hours in a (non-leap) TMY year.
@@ -130,10 +131,7 @@ pub fn parse_tmy3(file: &str, text: &str) -> Result<WeatherYear, Problem> {
         field: field.to_string(),
         message,
     };
-    let csv_problem = |e: &csv::Error| {
-        let line = e.position().map_or(1, |p| p.line());
-        problem(line, 1, "", format!("not readable as CSV: {e}"))
-    };
+    let csv_problem = |e: &csv::Error| crate::datafile::csv_problem(file, text, e);
 
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -285,29 +283,6 @@ fn station_name(r: &csv::StringRecord) -> String {
         s = format!("{s}, {state}");
     }
     s
-}
-
-/// 1-based character column where field `index` (0-based) of the line that
-/// starts at byte `start` begins; quoted commas are skipped. 1 when the line
-/// has fewer fields.
-fn field_column(text: &str, start: usize, index: usize) -> usize {
-    let Some(line) = text.get(start..) else {
-        return 1;
-    };
-    let mut field = 0;
-    let mut quoted = false;
-    for (chars, c) in line.chars().enumerate() {
-        if field == index {
-            return chars + 1;
-        }
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => field += 1,
-            '\n' | '\r' if !quoted => break,
-            _ => {}
-        }
-    }
-    1
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ pub use dlrm::*;
 pub use openb::*;
 pub use philly::*;
 
+use crate::datafile::{csv_problem, problem};
 use abilene_model::Problem;
 use csv::StringRecord;
 
@@ -48,29 +49,6 @@ pub const PHILLY_RUNTIMES: &str = include_str!("../../../../data/philly/philly_r
 /// research or study.
 pub const DLRM_INSTANCES: &str =
     include_str!("../../../../data/alibaba-dlrm-2025/disaggregated_DLRM_trace.csv");
-
-fn problem(file: &str, line: usize, column: usize, field: &str, message: String) -> Problem {
-    Problem {
-        file: file.to_string(),
-        line,
-        column,
-        field: field.to_string(),
-        message,
-    }
-}
-
-/// A syntax error from the csv crate, placed at its line when it has one.
-fn csv_problem(file: &str, e: &csv::Error) -> Problem {
-    let line = e.position().map_or(1, |p| p.line() as usize);
-    let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("row has {len} fields but the header has {expected_len}"),
-        csv::ErrorKind::Utf8 { .. } => "row is not valid UTF-8".to_string(),
-        _ => e.to_string(),
-    };
-    problem(file, line, 1, "", message)
-}
 
 /// One data row, with the columns a parser asked for found by name.
 struct Row<'a> {
@@ -159,7 +137,10 @@ fn read_rows<T>(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.as_bytes());
-    let header = reader.headers().map_err(|e| csv_problem(file, &e))?.clone();
+    let header = reader
+        .headers()
+        .map_err(|e| csv_problem(file, text, &e))?
+        .clone();
     let mut index = Vec::with_capacity(columns.len());
     for &name in columns {
         match header.iter().position(|h| h.trim() == name) {
@@ -189,7 +170,7 @@ fn read_rows<T>(
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_problem(file, &e)),
+            Err(e) => return Err(csv_problem(file, text, &e)),
         }
         let line = record.position().map_or(1, |p| p.line() as usize);
         out.push(parse(&Row {
