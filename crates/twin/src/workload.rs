@@ -167,7 +167,7 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
     if let Some(inf) = &w.inference {
         let instances = trace::dlrm_instances().map_err(|e| e.to_string())?;
         traces.push(trace::DLRM_INSTANCES_FILE.to_string());
-        inference_cycle = trace::dlrm_daily_cycle(&instances);
+        inference_cycle = trace::dlrm_activity_cycle(&instances);
         let apps = trace::dlrm_apps(&instances);
         let total_live: f64 = apps.iter().map(|a| f64::from(a.1)).sum::<f64>().max(1.0);
         let replica_gpus = valid_shape(inf.gpus_per_replica, gpt(&inf.sku));

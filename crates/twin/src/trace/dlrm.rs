@@ -109,6 +109,28 @@ fn add_by_hour(acc: &mut [f64; 24], from: u64, to: u64) {
     }
 }
 
+/// Deployment activity of GPU (HN) instances by hour of day, mean 1.0: how
+/// many were created or deleted in each hour, as a share of the mean hour.
+/// The live-instance count ([`dlrm_daily_cycle`]) is flat over the day in this
+/// trace, but creations and deletions follow it (fewest 02:00-10:00, most
+/// 10:00-20:00), as autoscaling follows load; the twin takes this as the
+/// shape of the daily inference load. Time 0 is midnight
+/// ([`DLRM_TRACE_START_HOUR`]).
+pub fn dlrm_activity_cycle(instances: &[DlrmInstance]) -> [f64; 24] {
+    let mut count = [0.0; 24];
+    for i in instances.iter().filter(|i| i.is_gpu()) {
+        for t in [i.creation_s, i.deletion_s].into_iter().flatten() {
+            count[((t / 3600 + DLRM_TRACE_START_HOUR) % 24) as usize] += 1.0;
+        }
+    }
+    let mean = count.iter().sum::<f64>() / 24.0;
+    if mean > 0.0 && mean.is_finite() {
+        count.map(|c| c / mean)
+    } else {
+        [1.0; 24]
+    }
+}
+
 /// The number of live GPU (`HN`) instances by hour of day, relative to its
 /// mean (the 24 values average 1.0).
 ///
@@ -201,6 +223,17 @@ mod tests {
     use super::*;
 
     const HEADER: &str = "instance_sn,role,app_name,cpu_request,cpu_limit,gpu_request,gpu_limit,rdma_request,rdma_limit,memory_request,memory_limit,disk_request,disk_limit,max_instance_per_node,creation_time,scheduled_time,deletion_time\n";
+
+    #[test]
+    fn activity_cycle_follows_the_day() {
+        let instances = dlrm_instances().unwrap();
+        let c = dlrm_activity_cycle(&instances);
+        let mean = c.iter().sum::<f64>() / 24.0;
+        assert!((mean - 1.0).abs() < 1e-9);
+        let night: f64 = c[2..10].iter().sum::<f64>() / 8.0;
+        let day: f64 = c[10..20].iter().sum::<f64>() / 10.0;
+        assert!(day > night * 1.2, "day {day} night {night}: {c:?}");
+    }
 
     #[test]
     fn embedded_instances_parse() {
