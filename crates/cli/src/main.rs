@@ -28,7 +28,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Show the Abilene campus and how it grows from 2 to 8 buildings
+    /// Show the Abilene campus, then simulate 30 days of it in the twin
     Demo,
     /// Inspect, validate and export campus models
     #[command(subcommand)]
