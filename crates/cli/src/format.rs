@@ -1,35 +1,17 @@
 //! Numbers with units and aligned tables for the terminal.
 
+use abilene_twin::report::thousands;
 use comfy_table::{Cell, CellAlignment, Table, presets::NOTHING};
 
 /// An integer with thousands separators: 405504 -> "405,504".
 pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    thousands(n as f64, 0)
 }
 
-/// A number with `decimals` places and thousands separators.
+/// A number with `decimals` places and thousands separators (the twin's
+/// report writes numbers the same way).
 pub fn number(x: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, x.abs());
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(i, f)| (i, f));
-    let int = count(int.parse().unwrap_or(0));
-    let sign = if x < 0.0 && s.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
-        "-"
-    } else {
-        ""
-    };
-    if frac.is_empty() {
-        format!("{sign}{int}")
-    } else {
-        format!("{sign}{int}.{frac}")
-    }
+    thousands(x, decimals)
 }
 
 /// A table with a header row; numeric columns (all but the first `text_cols`)

@@ -63,13 +63,18 @@ struct CatalogFile {
     sku: BTreeMap<String, SkuSpec>,
 }
 
-/// The built-in rack types, by key.
+/// The built-in rack types, by key (parsed once per process).
 pub fn builtin_skus() -> BTreeMap<String, SkuSpec> {
-    // The file is part of the binary and covered by tests, so a failure here
-    // is a build defect, not user input.
-    toml::from_str::<CatalogFile>(BUILTIN_CATALOG_TOML)
-        .expect("presets/catalog.toml is valid (tested)")
-        .sku
+    static BUILTIN: std::sync::OnceLock<BTreeMap<String, SkuSpec>> = std::sync::OnceLock::new();
+    BUILTIN
+        .get_or_init(|| {
+            // The file is part of the binary and covered by tests, so a
+            // failure here is a build defect, not user input.
+            toml::from_str::<CatalogFile>(BUILTIN_CATALOG_TOML)
+                .expect("presets/catalog.toml is valid (tested)")
+                .sku
+        })
+        .clone()
 }
 
 /// Rack types resolved for one campus: built-ins overlaid by the campus's own.

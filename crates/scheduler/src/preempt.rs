@@ -148,8 +148,8 @@ impl Scheduler {
             }
         }
         let found = self
-            .search_victims(now, slot, pool, &candidates, Some(&allowed), &home)
-            .or_else(|| self.search_victims(now, slot, pool, &candidates, None, &home));
+            .search_victims(slot, pool, &candidates, Some(&allowed), &home)
+            .or_else(|| self.search_victims(slot, pool, &candidates, None, &home));
         let Some((gangs, spares, tried)) = found else {
             return false;
         };
@@ -216,14 +216,12 @@ impl Scheduler {
     #[allow(clippy::type_complexity)]
     fn search_victims(
         &self,
-        now: Time,
         slot: u32,
         pool: usize,
         candidates: &[u32],
         allowed: Option<&[bool]>,
         home: &dyn Fn(u32) -> u16,
     ) -> Option<(Vec<Gang>, Vec<u32>, Vec<u32>)> {
-        let _ = now;
         let (node, sku) = (self.jobs[slot as usize].node, self.jobs[slot as usize].sku);
         let charge = self.charge_of(slot);
         let candidates: Vec<u32> = candidates

@@ -68,3 +68,18 @@ pub(crate) fn field_column(text: &str, start: usize, index: usize) -> usize {
     }
     1
 }
+
+/// Problems in one record read by the csv crate: give it the field's column
+/// index, the field name and why. The record is placed (its line counted)
+/// only when a problem is made.
+pub(crate) fn record_problem<'a>(
+    file: &'a str,
+    text: &'a str,
+    record: &csv::StringRecord,
+) -> impl Fn(usize, &str, String) -> Problem + 'a {
+    let byte = record.position().map_or(0, |p| p.byte() as usize);
+    move |col, field, why| {
+        let (line, start) = locate(text, byte);
+        problem(file, line, field_column(text, start, col), field, why)
+    }
+}

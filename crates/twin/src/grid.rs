@@ -7,7 +7,7 @@
 //! price series is shipped: the default price is a model built from the
 //! published statistics, not market data.
 
-use crate::datafile::{csv_problem, field_column, locate, problem};
+use crate::datafile::{csv_problem, problem, record_problem};
 use abilene_model::{Date, Problem};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -183,12 +183,7 @@ pub fn parse_ercot(file: &str, text: &str) -> Result<ErcotLoad, Problem> {
     let mut dst_used: Option<Date> = None;
     for record in reader.records() {
         let record = record.map_err(|e| csv_problem(file, text, &e))?;
-        let byte = record.position().map_or(0, |p| p.byte() as usize);
-        // Placed only when there is a problem: `locate` counts lines.
-        let at = |col: usize, field: &str, why: String| {
-            let (line, start) = locate(text, byte);
-            problem(file, line, field_column(text, start, col), field, why)
-        };
+        let at = record_problem(file, text, &record);
         let stamp = record.get(0).unwrap_or("");
         let when = parse_hour_end(stamp.trim())
             .map_err(|why| at(0, "Hour_End", format!("`{stamp}`: {why}")))?;
@@ -546,12 +541,7 @@ pub fn parse_price_csv(file: &str, text: &str) -> Result<Vec<f64>, Problem> {
     let mut prices = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| csv_problem(file, text, &e))?;
-        let byte = record.position().map_or(0, |p| p.byte() as usize);
-        // Placed only when there is a problem: `locate` counts lines.
-        let at = |col: usize, field: &str, why: String| {
-            let (line, start) = locate(text, byte);
-            problem(file, line, field_column(text, start, col), field, why)
-        };
+        let at = record_problem(file, text, &record);
         let hour_text = record.get(0).unwrap_or("");
         let hour: usize = hour_text.parse().map_err(|_| {
             at(

@@ -589,7 +589,7 @@ impl Sim<'_> {
 
     /// Depreciation, financing and operating costs of the run's span, for
     /// the buildings online on average.
-    pub(crate) fn period_money(&self, _busy_gpu_h: f64) -> crate::money::PeriodCosts {
+    pub(crate) fn period_money(&self) -> crate::money::PeriodCosts {
         let hours = self.hourly.len() as f64;
         let online_share = if self.hourly.is_empty() {
             0.0

@@ -85,7 +85,7 @@ pub(crate) fn finish(mut sim: Sim<'_>, wall_seconds: f64) -> RunOutput {
         .filter(|h| h.it_mw > 0.0)
         .map(|h| h.pue)
         .collect();
-    let money = sim.period_money(busy_gpu_h);
+    let money = sim.period_money();
     let energy_cost: f64 = hours.iter().map(|h| h.energy_cost_usd).sum();
     let total_cost =
         energy_cost + money.capex_depreciation_usd + money.financing_usd + money.opex_usd;
@@ -107,11 +107,11 @@ pub(crate) fn finish(mut sim: Sim<'_>, wall_seconds: f64) -> RunOutput {
         peak_facility_mw: hours.iter().map(|h| h.facility_mw).fold(0.0, f64::max),
         peak_it_mw: hours.iter().map(|h| h.it_mw).fold(0.0, f64::max),
         pue_mean: mean(&pues).unwrap_or(0.0),
-        pue_min: pues
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min)
-            .min(f64::MAX),
+        pue_min: if pues.is_empty() {
+            0.0
+        } else {
+            pues.iter().copied().fold(f64::INFINITY, f64::min)
+        },
         pue_max: pues.iter().copied().fold(0.0, f64::max),
         grid_mwh: hours.iter().map(|h| h.grid_mw).sum(),
         gas_mwh: hours.iter().map(|h| h.gas_mw).sum(),

@@ -175,7 +175,7 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
         // The largest apps of the trace become services, in proportion to
         // their peak live instances, until the GPUs are given out.
         let mut given = 0;
-        for (app, live, _) in apps.iter().take(64) {
+        for (_, live, _) in apps.iter().take(64) {
             if given >= replicas_total {
                 break;
             }
@@ -187,7 +187,6 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
                 JobSpec::service(next_id, &inf.project, &inf.sku, replica_gpus, replicas, min);
             next_id += 1;
             spec.priority = Priority::High;
-            let _ = app;
             jobs.push(twin(spec, Kind::Inference, 0, f64::INFINITY, 0.0, 60.0));
         }
     }

@@ -220,7 +220,7 @@ pub(crate) fn auto_decimals(magnitude: f64) -> usize {
 /// `x` with `decimals` decimals and a comma between thousands:
 /// `thousands(-1234567.891, 2)` is `"-1,234,567.89"`. Non-finite values are
 /// written as "n/a", "inf" or "-inf".
-pub(crate) fn thousands(x: f64, decimals: usize) -> String {
+pub fn thousands(x: f64, decimals: usize) -> String {
     if x.is_nan() {
         return "n/a".to_owned();
     }

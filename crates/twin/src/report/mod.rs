@@ -6,6 +6,8 @@ mod format;
 mod html;
 mod plots;
 
+pub use format::thousands;
+
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
