@@ -127,12 +127,6 @@ impl Campus {
         let t = self.tray(id);
         t.first_gpu.0..t.first_gpu.0 + u32::from(t.gpus)
     }
-
-    /// Halls and ranges in the campus, by building name and hall name.
-    pub fn hall_name(&self, id: HallId) -> String {
-        let h = &self.halls[id.index()];
-        format!("{}/{}", self.buildings[h.building.index()].name, h.name)
-    }
 }
 
 struct Builder {
