@@ -38,6 +38,11 @@ pub fn validate(spec: &CampusSpec) -> Vec<Diagnostic> {
         let path = root.key("building").index(b);
         if building.id.trim().is_empty() {
             v.err(path.key("id"), "building id is empty");
+        } else if let Some(bad) = id_misfits(&building.id) {
+            v.err(
+                path.key("id"),
+                format!("building id `{}` {bad}", building.id),
+            );
         } else if let Some(&first) = building_ids.get(building.id.as_str()) {
             v.err(
                 path.key("id"),
@@ -64,6 +69,11 @@ pub fn validate(spec: &CampusSpec) -> Vec<Diagnostic> {
             hall_count += 1;
             if hall.id.trim().is_empty() {
                 v.err(hpath.key("id"), "hall id is empty");
+            } else if let Some(bad) = id_misfits(&hall.id) {
+                v.err(
+                    hpath.key("id"),
+                    format!("hall id `{}` in building `{}` {bad}", hall.id, building.id),
+                );
             } else if let Some(&first) = hall_ids.get(hall.id.as_str()) {
                 v.err(
                     hpath.key("id"),
@@ -117,6 +127,27 @@ pub fn validate(spec: &CampusSpec) -> Vec<Diagnostic> {
         );
     }
     v.diags
+}
+
+/// Why `id` cannot be a building or hall id, if it cannot. Those ids are the
+/// first parts of every location name (`B3/H2/R0417/T05`, see
+/// [`crate::names`]), so they hold no `/` and nothing that needs quoting.
+fn id_misfits(id: &str) -> Option<String> {
+    let mut bad: Vec<char> = Vec::new();
+    let fits = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+    for c in id.chars() {
+        if !fits(c) && !bad.contains(&c) {
+            bad.push(c);
+        }
+    }
+    if bad.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = bad.iter().map(|c| format!("{c:?}")).collect();
+    Some(format!(
+        "may not contain {}: ids use only A-Z, a-z, 0-9, `_`, `.` and `-`, as they start location names like `B3/H2/R0417`",
+        list.join(", ")
+    ))
 }
 
 #[derive(Default)]

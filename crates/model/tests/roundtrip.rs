@@ -202,7 +202,8 @@ fn hall_body(skus: Vec<String>) -> impl Strategy<Value = HallBody> {
 
 /// A hall written inline, or naming a template with some parts overridden.
 fn hall(skus: Vec<String>, templates: Vec<String>) -> BoxedStrategy<HallSpec> {
-    let id = "[A-Za-z0-9][A-Za-z0-9 _-]{0,4}";
+    // Hall ids become parts of location names: no spaces or slashes.
+    let id = "[A-Za-z0-9][A-Za-z0-9_.-]{0,4}";
     let inline = (id, unit_groups(skus.clone()), cooling(), power()).prop_map(
         |(id, groups, cooling, power)| HallSpec {
             id,
@@ -234,7 +235,7 @@ fn hall(skus: Vec<String>, templates: Vec<String>) -> BoxedStrategy<HallSpec> {
 
 fn building(skus: Vec<String>, templates: Vec<String>) -> impl Strategy<Value = BuildingSpec> {
     (
-        "[A-Za-z0-9][A-Za-z0-9_-]{0,4}",
+        "[A-Za-z0-9][A-Za-z0-9_.-]{0,4}",
         1u32..=5,
         // 1970-01-01 to 2134: always a 4-digit year.
         0i64..60_000,

@@ -295,6 +295,63 @@ fn same_hall_id_in_two_buildings_is_fine() {
 }
 
 #[test]
+fn building_id_with_a_slash() {
+    let text = edit(tiny(), "id = \"B2\"", "id = \"B/2\"");
+    expect_only(
+        &text,
+        "building[1].id",
+        line_of(&text, "id = \"B/2\""),
+        "building id `B/2` may not contain '/': ids use only A-Z, a-z, 0-9, `_`, `.` and `-`, as they start location names like `B3/H2/R0417`",
+    );
+}
+
+#[test]
+fn building_id_names_each_bad_character_once() {
+    let text = edit(tiny(), "id = \"B2\"", "id = \"B 2/é /\"");
+    expect_only(
+        &text,
+        "building[1].id",
+        line_of(&text, "id = \"B 2/é /\""),
+        "building id `B 2/é /` may not contain ' ', '/', 'é': ids use only",
+    );
+}
+
+#[test]
+fn hall_id_with_a_space() {
+    let text = edit(tiny(), "id = \"H2\"", "id = \"Hall 2\"");
+    expect_only(
+        &text,
+        "building[1].hall[1].id",
+        line_of(&text, "id = \"Hall 2\""),
+        "hall id `Hall 2` in building `B2` may not contain ' ': ids use only",
+    );
+}
+
+#[test]
+fn hall_id_in_an_inline_hall_with_a_slash() {
+    let hall = "\n[[building]]\nid = \"B3\"\nphase = 3\ncommissioned = \"2027-01-01\"\nhall = [{ id = \"H/1\", template = \"small-gb200\" }]\n";
+    let text = format!("{}{hall}", tiny());
+    expect_only(
+        &text,
+        "building[2].hall[0].id",
+        line_of(&text, "id = \"H/1\""),
+        "hall id `H/1` in building `B3` may not contain '/'",
+    );
+}
+
+#[test]
+fn ids_may_use_letters_digits_underscores_dots_and_dashes() {
+    let text = edit(
+        &edit(tiny(), "id = \"B2\"", "id = \"b_2.East-9\""),
+        "id = \"H2\"",
+        "id = \"h.2_west-A\"",
+    );
+    let campus = Campus::load(FILE, &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(campus.buildings[1].name, "b_2.East-9");
+    assert_eq!(campus.halls[2].name, "h.2_west-A");
+}
+
+#[test]
 fn campus_without_buildings() {
     let t = tiny();
     let cut = t.find("[[building]]").expect("tiny has buildings");
