@@ -22,9 +22,10 @@
 //! - Racks and trays count from 1, like the labels on a floor plan and the
 //!   slots of a rack; GPUs count from 0, as nvidia-smi and DCGM number them
 //!   on the tray, so `G2` is the GPU that `nvidia-smi -i 2` shows there.
-//! - Fixed widths sort names in floor-plan order as plain text. A rack number
-//!   is wider than 4 digits only in a hall of more than 9999 racks, a tray
-//!   number wider than 2 only in a rack of more than 99 trays.
+//! - Fixed widths sort rack and tray names in floor-plan order as plain
+//!   text. A rack number is wider than 4 digits only in a hall of more than
+//!   9999 racks, a tray number wider than 2 only in a rack of more than 99
+//!   trays. GPU numbers are never padded, to read as nvidia-smi writes them.
 //! - Building and hall ids use only `[A-Za-z0-9_.-]` (see
 //!   [`crate::validate`]), so `/` always separates parts.
 //! - Each location has exactly one spelling, so a name can key a map:
@@ -46,7 +47,7 @@ struct Numbering {
     /// The number of the parent's first child.
     first: u32,
     /// Numbers are zero-padded to this many digits, or to the digits of the
-    /// parent's child count if more.
+    /// parent's child count if more; 0 for no padding.
     min_digits: usize,
 }
 
@@ -66,7 +67,8 @@ const GPUS: Numbering = Numbering {
     level: Level::Gpu,
     letter: 'G',
     first: 0,
-    min_digits: 1,
+    // As nvidia-smi and CUDA_VISIBLE_DEVICES write them.
+    min_digits: 0,
 };
 
 /// A level of the campus that has names.
@@ -405,6 +407,9 @@ impl Campus {
 impl Numbering {
     /// Digits of the numbers of a parent with `count` children.
     fn width(&self, count: usize) -> usize {
+        if self.min_digits == 0 {
+            return 1;
+        }
         let mut digits = 1;
         let mut n = count;
         while n >= 10 {
@@ -538,12 +543,12 @@ mod tests {
         assert_eq!(TRAYS.width(99), 2);
         assert_eq!(TRAYS.width(100), 3);
         assert_eq!(GPUS.width(4), 1);
-        assert_eq!(GPUS.width(64), 2);
+        assert_eq!(GPUS.width(64), 1);
         assert_eq!(RACKS.part(0, 176), "R0001");
         assert_eq!(RACKS.part(10_000, 10_001), "R10001");
         assert_eq!(RACKS.part(41, 10_001), "R00042");
         assert_eq!(GPUS.part(0, 8), "G0");
-        assert_eq!(GPUS.part(9, 64), "G09");
+        assert_eq!(GPUS.part(9, 64), "G9");
     }
 
     fn out_of_range(number: String) -> NameError {
