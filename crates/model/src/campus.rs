@@ -3,6 +3,8 @@
 
 use std::ops::Range;
 
+use sha2::{Digest, Sha256};
+
 use crate::catalog::{Catalog, SkuSpec};
 use crate::cooling::CoolingCapacity;
 use crate::date::Date;
@@ -12,6 +14,10 @@ use crate::ids::*;
 use crate::power::{self, Stage};
 use crate::spec::CampusSpec;
 use crate::validate::validate;
+
+/// Names the canonical form that [`Campus::fingerprint`] hashes; a new form
+/// gets a new name, so it never collides with an old one.
+const FINGERPRINT_FORM: &[u8] = b"abilene campus spec, TOML, v1\n";
 
 #[derive(Debug, Clone)]
 pub struct Building {
@@ -126,6 +132,41 @@ impl Campus {
     pub fn tray_gpus(&self, id: TrayId) -> Range<u32> {
         let t = self.tray(id);
         t.first_gpu.0..t.first_gpu.0 + u32::from(t.gpus)
+    }
+
+    /// The campus as data, hashed: a hex SHA-256, to refuse a snapshot (or
+    /// any state keyed by ids) taken on another campus.
+    ///
+    /// It hashes a canonical form: the spec re-serialised as TOML, its
+    /// `[sku]` tables replaced by every rack type the campus resolves,
+    /// built-ins included. So comments, whitespace, key order and the
+    /// spelling of numbers do not change it; any changed figure or id, a
+    /// reordered building, hall or unit group, and a changed built-in rack
+    /// type do. Rack types count even where no hall uses them, as they set
+    /// the `SkuId`s. A campus that writes out a built-in rack type unchanged
+    /// hashes as one that uses the built-in. The form is the `toml` crate's
+    /// rendering: an upgrade of it that renders the spec differently changes
+    /// every fingerprint, and a test pins one to catch that.
+    pub fn fingerprint(&self) -> String {
+        let mut canonical = self.spec.clone();
+        canonical.skus = self
+            .catalog
+            .iter()
+            .map(|(_, key, sku)| (key.to_string(), sku.clone()))
+            .collect();
+        // Plain data with string keys renders; the round-trip tests cover it.
+        let text = toml::to_string(&canonical).expect("a campus spec renders as TOML");
+        let digest = Sha256::new()
+            .chain_update(FINGERPRINT_FORM)
+            .chain_update(text.as_bytes())
+            .finalize();
+        let mut hex = String::with_capacity(2 * digest.len());
+        for byte in digest.iter() {
+            for nibble in [byte >> 4, byte & 0xf] {
+                hex.push(char::from_digit(u32::from(nibble), 16).expect("a nibble"));
+            }
+        }
+        hex
     }
 }
 

@@ -1,7 +1,9 @@
-//! Location names (`B3/H2/R0417/T05/G2`): every location of the presets
-//! round-trips name -> id -> name under a name of its own, names survive racks
-//! added elsewhere, random input never panics the parser, and every
-//! `NameError` says what is wrong.
+//! How the world outside the process points into a campus. Location names
+//! (`B3/H2/R0417/T05/G2`): every location of the presets round-trips name ->
+//! id -> name under a name of its own, names survive racks added elsewhere,
+//! random input never panics the parser, and every `NameError` says what is
+//! wrong. The campus fingerprint: the same for the same campus however it is
+//! written, different for any other.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
@@ -734,4 +736,135 @@ fn near_miss_names_reach_every_level() {
             "no {level} name resolved: {resolved:?}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// The fingerprint.
+
+#[track_caller]
+fn fingerprint(text: &str) -> String {
+    load("fingerprint.toml", text).fingerprint()
+}
+
+#[test]
+fn fingerprint_is_hex_sha256_and_stable_across_loads() {
+    let f = tiny().fingerprint();
+    assert_eq!(f.len(), 64);
+    assert!(
+        f.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "{f}"
+    );
+    assert_eq!(fingerprint(preset_text("tiny")), f);
+    assert_eq!(tiny().clone().fingerprint(), f);
+    // Through the spec's own TOML, as a snapshot would store it.
+    let spec = toml::to_string(&tiny().spec).unwrap();
+    assert_eq!(fingerprint(&spec), f);
+    let mut all: Vec<String> = preset::PRESETS
+        .iter()
+        .map(|p| fingerprint(p.toml))
+        .collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), preset::PRESETS.len(), "presets differ");
+}
+
+#[test]
+fn fingerprint_of_tiny_is_pinned() {
+    // The canonical form is the `toml` crate's rendering of the spec (checked
+    // once against `sha256sum` of that text). If this fails after a change to
+    // presets/tiny.toml or presets/catalog.toml, update the value. If it fails
+    // after a dependency upgrade alone, that upgrade changes every campus's
+    // fingerprint, and so invalidates every stored snapshot.
+    assert_eq!(
+        tiny().fingerprint(),
+        "076932b64a092295784dbd8d4cef2ef0de83685f393a3046c653729004d3c778"
+    );
+}
+
+#[test]
+fn fingerprint_ignores_comments_whitespace_key_order_and_number_spelling() {
+    let text = preset_text("tiny");
+    let f = tiny().fingerprint();
+    let edits: [(&str, &str, &str); 6] = [
+        (
+            "[site]\n",
+            "# a comment\n\n[site]   # and another\n\n",
+            "comments",
+        ),
+        (
+            "grid_interconnect_mw = 5.0",
+            "grid_interconnect_mw   =   5.000",
+            "spacing, digits",
+        ),
+        ("mw_each = 2.0", "mw_each = 2e0", "exponent"),
+        ("count = 1\nmw_each", "count = +1\nmw_each", "a plus sign"),
+        (
+            "id = \"B1\"\nphase = 1\n",
+            "phase = 1\nid = \"B1\"\n",
+            "key order",
+        ),
+        ("name = \"Tiny\"", "name = 'Tiny'", "a literal string"),
+    ];
+    for (from, to, what) in edits {
+        assert_eq!(fingerprint(&edit(text, from, to)), f, "{what}");
+    }
+}
+
+#[test]
+fn fingerprint_changes_with_any_figure_or_id() {
+    let text = preset_text("tiny");
+    let f = tiny().fingerprint();
+    let edits = [
+        ("grid_interconnect_mw = 5.0", "grid_interconnect_mw = 5.5"),
+        ("name = \"Tiny\"", "name = \"Tiny 2\""),
+        ("id = \"B2\"", "id = \"B3\""),
+        (
+            "sku = \"gb300-nvl72\", count = 1",
+            "sku = \"gb300-nvl72\", count = 2",
+        ),
+        ("capacity_kw = 100.0", "capacity_kw = 101.0"),
+        ("ups_mw = 0.2", "ups_mw = 0.21"),
+        (
+            "commissioned = \"2026-01-15\"",
+            "commissioned = \"2026-01-16\"",
+        ),
+    ];
+    let mut seen = HashSet::from([f]);
+    for (from, to) in edits {
+        assert!(seen.insert(fingerprint(&edit(text, from, to))), "{to}");
+    }
+}
+
+/// `text` with `[sku.KEY]` tables written in before its first hall template.
+fn with_skus(text: &str, skus: &str) -> String {
+    edit(
+        text,
+        "[hall_template.small-gb200]",
+        &format!("{skus}\n[hall_template.small-gb200]"),
+    )
+}
+
+fn builtin_sku_toml(key: &str) -> String {
+    let sku = &abilene_model::catalog::builtin_skus()[key];
+    format!("[sku.{key}]\n{}", toml::to_string(sku).unwrap())
+}
+
+#[test]
+fn fingerprint_covers_the_rack_types_the_campus_resolves() {
+    let text = preset_text("tiny");
+    let f = tiny().fingerprint();
+    // Writing out a built-in unchanged is the same campus.
+    let same = with_skus(text, &builtin_sku_toml("gb200-nvl72"));
+    assert_eq!(fingerprint(&same), f);
+    // Changing a built-in's figure is not, whether or not a hall uses it.
+    for key in ["gb200-nvl72", "hgx-b200"] {
+        let sku = builtin_sku_toml(key);
+        let line = sku.lines().find(|l| l.starts_with("hbm_gb")).unwrap();
+        let changed = sku.replace(line, "hbm_gb = 1.0");
+        assert_ne!(fingerprint(&with_skus(text, &changed)), f, "{key}");
+    }
+    // A rack type of its own shifts the SkuIds even if no hall uses it.
+    let extra = builtin_sku_toml("hgx-b200").replace("[sku.hgx-b200]", "[sku.aaa-unused]");
+    assert_ne!(fingerprint(&with_skus(text, &extra)), f);
 }
