@@ -410,13 +410,7 @@ impl Numbering {
         if self.min_digits == 0 {
             return 1;
         }
-        let mut digits = 1;
-        let mut n = count;
-        while n >= 10 {
-            n /= 10;
-            digits += 1;
-        }
-        digits.max(self.min_digits)
+        digit_count(count as u64).max(self.min_digits)
     }
 
     /// Appends the part of the child at `offset` among `count`.
@@ -472,15 +466,30 @@ impl Numbering {
             Some(v) if v >= first && v - first < count as u64 => (v - first) as u32,
             _ => return Err(out_of_range(digits.to_string())),
         };
-        let canonical = self.part(offset, count);
-        if part != canonical {
+        // The digits are canonical if there are as many as `push` writes.
+        let want = self
+            .width(count)
+            .max(digit_count(first + u64::from(offset)));
+        if digits.len() != want {
             return Err(malformed(format!(
-                "`{letter}` and {}: `{canonical}`",
-                self.digits_phrase(count)
+                "`{letter}` and {}: `{}`",
+                self.digits_phrase(count),
+                self.part(offset, count)
             )));
         }
         Ok(offset)
     }
+}
+
+/// Decimal digits of `n`.
+fn digit_count(n: u64) -> usize {
+    let mut digits = 1;
+    let mut rest = n;
+    while rest >= 10 {
+        rest /= 10;
+        digits += 1;
+    }
+    digits
 }
 
 /// Appends `letter` and `n` in decimal, zero-padded to `width` digits.
@@ -532,6 +541,14 @@ mod tests {
             push_number(&mut s, letter, n, width);
             assert_eq!(s, format!("x/{want}"));
         }
+    }
+
+    #[test]
+    fn digit_counts() {
+        for (n, want) in [(0, 1), (9, 1), (10, 2), (176, 3), (9999, 4), (10_000, 5)] {
+            assert_eq!(digit_count(n), want, "{n}");
+        }
+        assert_eq!(digit_count(u64::MAX), 20);
     }
 
     #[test]
