@@ -1,5 +1,5 @@
-//! Campus model benchmarks (issue 2): loading the shipped presets, and the
-//! O(1) topology query between two trays.
+//! Campus model benchmarks (issue 2): loading the shipped presets, the O(1)
+//! topology query between two trays, and tray names both ways.
 //!
 //! Run with `cargo bench -p abilene-model --bench campus`.
 
@@ -75,5 +75,41 @@ fn proximity(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, load_validate_index, proximity);
+/// Naming the trays of a job start and reading them back: `write_tray_name`
+/// into one reused buffer, and `resolve_tray` of the names.
+fn names(c: &mut Criterion) {
+    let mut group = c.benchmark_group("campus");
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Elements(PAIRS as u64));
+    let campus = load("abilene");
+    let trays: Vec<TrayId> = random_pairs(campus.tray_count(), PAIRS)
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
+    group.bench_function(BenchmarkId::new("names", "write_tray_name"), |b| {
+        let mut buf = String::with_capacity(32 * PAIRS);
+        b.iter(|| {
+            buf.clear();
+            for &t in black_box(&trays) {
+                campus.write_tray_name(t, &mut buf);
+                buf.push(',');
+            }
+            buf.len()
+        })
+    });
+    let names: Vec<String> = trays.iter().map(|&t| campus.tray_name(t)).collect();
+    group.bench_function(BenchmarkId::new("names", "resolve_tray"), |b| {
+        b.iter(|| {
+            let mut sum = 0u64;
+            for name in black_box(&names) {
+                sum += u64::from(campus.resolve_tray(name).expect("a tray name").0);
+            }
+            sum
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, load_validate_index, proximity, names);
 criterion_main!(benches);
