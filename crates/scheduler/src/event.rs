@@ -7,6 +7,7 @@ use crate::job::{JobId, Time};
 /// Why a job waits, in words a user understands (compare Slurm's squeue
 /// reasons).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PendingReason {
     /// Starting it would push `node` over its guarantee plus borrowing limit.
     Quota { node: String },
@@ -19,7 +20,7 @@ pub enum PendingReason {
     /// Starting it would exceed a power cap.
     PowerCap,
     /// Its reservation has not started, or has no room.
-    Reservation { id: u32 },
+    Reservation { id: String },
     /// Not yet considered: the pass stopped at its depth limit.
     QueueDepth,
 }
@@ -39,6 +40,7 @@ impl std::fmt::Display for PendingReason {
 
 /// How a job got over a failed tray.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Recovery {
     /// Swapped in a warm spare and restarted from its last checkpoint.
     Spare,
@@ -49,18 +51,21 @@ pub enum Recovery {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Completed,
     Cancelled,
     TimedOut,
 }
 
-/// Where a gang landed.
+/// Where a gang landed, by tray names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
-    pub trays: Vec<u32>,
+    pub trays: Vec<String>,
     pub gpus: u32,
-    pub spares: Vec<u32>,
+    pub spares: Vec<String>,
+    /// Trays per hall (hall name, trays), in campus order.
+    pub halls: Vec<(String, u32)>,
     /// How many NVLink domains, leaf groups and buildings it spans.
     pub domains: u32,
     pub leaf_groups: u32,
@@ -68,6 +73,7 @@ pub struct Placement {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Event {
     Started {
         job: JobId,
@@ -77,15 +83,11 @@ pub enum Event {
     /// A service gained a replica beyond its first start.
     ReplicaStarted {
         job: JobId,
-        trays: Vec<u32>,
+        trays: Vec<String>,
     },
     Pending {
         job: JobId,
         reason: PendingReason,
-    },
-    Rejected {
-        job: JobId,
-        why: String,
     },
     /// Taken off its GPUs and queued again; `by` is the job that needed
     /// them, None for a maintenance window.
@@ -96,7 +98,7 @@ pub enum Event {
     },
     Interrupted {
         job: JobId,
-        tray: u32,
+        tray: String,
         lost_work: Time,
         recovery: Recovery,
     },
@@ -114,13 +116,39 @@ pub enum Event {
         job: JobId,
     },
     TrayQuarantined {
-        tray: u32,
+        tray: String,
         failures: u32,
     },
     ReservationStarted {
-        id: u32,
+        id: String,
     },
     ReservationEnded {
-        id: u32,
+        id: String,
     },
+    /// A contract date moved a tenant's guarantee of one SKU.
+    GuaranteeChanged {
+        tenant: String,
+        sku: String,
+        gpus: u64,
+    },
+}
+
+impl Event {
+    /// The job the event is about, if any.
+    pub fn job(&self) -> Option<JobId> {
+        match self {
+            Event::Started { job, .. }
+            | Event::ReplicaStarted { job, .. }
+            | Event::Pending { job, .. }
+            | Event::Preempted { job, .. }
+            | Event::Interrupted { job, .. }
+            | Event::Finished { job, .. }
+            | Event::Throttled { job, .. }
+            | Event::Suspended { job } => Some(*job),
+            Event::TrayQuarantined { .. }
+            | Event::ReservationStarted { .. }
+            | Event::ReservationEnded { .. }
+            | Event::GuaranteeChanged { .. } => None,
+        }
+    }
 }

@@ -14,7 +14,7 @@ const NONE: u32 = u32::MAX;
 /// Buckets for partly free trays: 0..=64 free GPUs.
 const GPU_BUCKETS: usize = 65;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FreeIndex {
     width: usize,
     skus: usize,
@@ -148,6 +148,79 @@ impl FreeIndex {
             self.bucket_pos[di] = bucket.len() as u32;
             bucket.push(d);
         }
+    }
+
+    /// Whether `other` has this index's dimensions (same campus).
+    pub fn same_shape(&self, other: &FreeIndex) -> bool {
+        self.width == other.width
+            && self.skus == other.skus
+            && self.domain_mask.len() == other.domain_mask.len()
+            && self.bucket_pos.len() == other.bucket_pos.len()
+            && self.buckets.len() == other.buckets.len()
+            && self.unit_hist.len() == other.unit_hist.len()
+            && self.building_hist.len() == other.building_hist.len()
+            && self.campus_hist.len() == other.campus_hist.len()
+            && self.tray_gpu_free.len() == other.tray_gpu_free.len()
+            && self.partial_pos.len() == other.partial_pos.len()
+            && self.partial.len() == other.partial.len()
+            && self.free_gpus.len() == other.free_gpus.len()
+    }
+
+    /// Checks that the buckets and their positions agree with the masks:
+    /// every domain with free trays sits once in the bucket of its count,
+    /// every partly free tray once in the bucket of its free GPUs.
+    pub fn check_buckets(&self, topo: &Topology) -> Result<(), String> {
+        let w = self.width;
+        let mut seen = vec![false; self.domain_mask.len()];
+        for (i, bucket) in self.buckets.iter().enumerate() {
+            let (sku, free) = (i / w, i % w);
+            for (pos, &d) in bucket.iter().enumerate() {
+                let di = d as usize;
+                if di >= seen.len() || seen[di] {
+                    return Err(format!("domain {d} is filed twice or does not exist"));
+                }
+                seen[di] = true;
+                if usize::from(topo.domain_sku[di]) != sku
+                    || self.domain_mask[di].count_ones() as usize != free
+                    || self.bucket_pos[di] as usize != pos
+                {
+                    return Err(format!("domain {d} is in the wrong bucket"));
+                }
+            }
+        }
+        for (d, &m) in self.domain_mask.iter().enumerate() {
+            if (m != 0) != seen[d] || (m == 0 && self.bucket_pos[d] != NONE) {
+                return Err(format!("domain {d} is missing from its bucket"));
+            }
+        }
+        let mut seen = vec![false; self.tray_gpu_free.len()];
+        for (i, bucket) in self.partial.iter().enumerate() {
+            let (sku, free) = (i / GPU_BUCKETS, i % GPU_BUCKETS);
+            for (pos, &t) in bucket.iter().enumerate() {
+                let ti = t as usize;
+                if ti >= seen.len() || seen[ti] {
+                    return Err(format!("tray {t} is filed twice or does not exist"));
+                }
+                seen[ti] = true;
+                let full = Self::tray_full(topo, t);
+                let m = self.tray_gpu_free[ti];
+                if usize::from(topo.sku_of_tray(t).0) != sku
+                    || m.count_ones() as usize != free
+                    || m == 0
+                    || m == full
+                    || self.partial_pos[ti] as usize != pos
+                {
+                    return Err(format!("tray {t} is in the wrong partial bucket"));
+                }
+            }
+        }
+        for (t, &m) in self.tray_gpu_free.iter().enumerate() {
+            let partly = m != 0 && m != Self::tray_full(topo, t as u32);
+            if partly != seen[t] {
+                return Err(format!("tray {t} is missing from its partial bucket"));
+            }
+        }
+        Ok(())
     }
 
     /// Registers every domain with zero free trays; call once before inserts.

@@ -140,6 +140,8 @@ impl Scheduler {
             }
         }
         for (p, (pool, fresh)) in self.pools.iter().zip(&rebuilt).enumerate() {
+            pool.check_buckets(topo)
+                .map_err(|e| format!("pool {p}: {e}"))?;
             for s in 0..topo.skus as u16 {
                 if pool.free_gpus(s) != fresh.free_gpus(s)
                     || pool.campus_hist(s) != fresh.campus_hist(s)

@@ -7,6 +7,7 @@ pub type Time = u64;
 
 /// The caller's name for a job; unique for the scheduler's lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct JobId(pub u64);
 
 impl std::fmt::Display for JobId {
@@ -17,6 +18,7 @@ impl std::fmt::Display for JobId {
 
 /// Priority classes, lowest first; a higher class may preempt a lower one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Priority {
     /// Scavenger work that fills gaps.
     Low,
@@ -27,6 +29,7 @@ pub enum Priority {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum JobKind {
     /// One gang: all of its GPUs run together or not at all.
     Training,
@@ -36,6 +39,7 @@ pub enum JobKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct JobSpec {
     pub id: JobId,
     /// Tenant node (usually a project) that pays for it.
@@ -61,8 +65,8 @@ pub struct JobSpec {
     pub checkpoint_interval: Time,
     /// Extra trays kept warm to restart on after a failure.
     pub spare_trays: u32,
-    /// Run only inside this reservation.
-    pub reservation: Option<u32>,
+    /// Run only inside this reservation (by its name).
+    pub reservation: Option<String>,
 }
 
 impl JobSpec {

@@ -1,35 +1,61 @@
 //! abilene's scheduler: topology-aware gang scheduling with tenant quotas.
 //!
 //! A functional core: no I/O and no clock. The caller passes the time and
-//! [`Command`]s and gets back [`Event`]s; the same sequence always yields the
-//! same events. The twin and the server drive the same code.
+//! [`Command`]s and gets back [`Event`]s and one [`CommandResult`] per
+//! command; the same sequence always yields the same events. The twin and
+//! the server drive the same code. Commands and events speak stable names
+//! (trays as `B3/H2/R0417/T05`, tenants, reservations); dense indices stay
+//! inside.
 //!
-//! - [`topo`]: the campus as domains, leaf groups and buildings.
-//! - [`free`]: free capacity, bucketed for O(1) best fit.
-//! - [`placement`]: where a gang goes, NVLink domain first.
-//! - [`tenant`]: operator -> lessee -> tenant -> project quotas.
-//! - [`queue`]: the pass: priority, fair share, EASY backfill.
-//! - [`preempt`]: reclaiming guaranteed quota and priority preemption.
+//! - [`command`], [`event`], [`reject`], [`job`]: the interface.
+//! - [`snapshot`] and [`log`]: state that outlives the process.
+//! - [`views`]: what the server and dashboard read.
+//! - [`topo`], [`free`], [`placement`]: the campus as placement walks it.
+//! - [`tenant`] and `tenancy`: operator -> lessee -> tenant -> project.
+//! - [`queue`], `preempt`: the pass, backfill, preemption.
+//! - `lifecycle`, `failure`, `power`, `ledger`, `reservation`, `locate`:
+//!   command handling by topic.
 //! - [`invariants`]: checks that must hold after every step.
 //! - [`workload`]: seeded synthetic tenancies and job mixes for benches and demos.
 
 pub mod command;
 pub mod config;
 pub mod event;
+mod failure;
 pub mod free;
 pub mod invariants;
 pub mod job;
+mod ledger;
+mod lifecycle;
+mod locate;
+pub mod log;
 pub mod placement;
-pub mod preempt;
+mod power;
+mod preempt;
 pub mod queue;
+pub mod reject;
+mod reservation;
 pub mod scheduler;
+pub mod snapshot;
+mod tenancy;
 pub mod tenant;
 pub mod topo;
+pub mod views;
 pub mod workload;
 
-pub use command::{Command, CommandError, PowerScope, ReservationSpec};
+pub use command::{Command, PowerScope, ReservationSpec, TenantUpdate};
 pub use config::Config;
 pub use event::{Event, Outcome, PendingReason, Placement, Recovery};
 pub use job::{JobId, JobKind, JobSpec, Priority, Time};
-pub use scheduler::{JobState, Scheduler, SetupError};
-pub use tenant::{TenantError, TenantSpec};
+pub use locate::MAX_TARGETS;
+pub use log::{LOG_FORMAT, LogError, LogHeader, LogRecord, replay};
+pub use power::MAX_CAP_KW;
+pub use reject::{Reject, ShapeProblem};
+pub use reservation::MAX_RESERVATIONS;
+pub use scheduler::{CommandResult, JobState, Scheduler, SetupError, StepOutput};
+pub use snapshot::{SNAPSHOT_FORMAT, SnapshotError, SnapshotHeader};
+pub use tenant::{Contract, TenantError, TenantSpec};
+pub use views::{
+    CampusRollup, History, HistoryEntry, JobDetail, JobFilter, JobPage, JobView, KindFilter,
+    PlacementSummary, RackView, Rollup, SkuUsage, TenantUsage, Transition, TrayCondition, TrayView,
+};

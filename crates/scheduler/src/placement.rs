@@ -12,7 +12,7 @@ use crate::free::{FreeIndex, chunks_in};
 use crate::topo::Topology;
 
 /// What one gang needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Need {
     /// Fewer GPUs than a tray holds, all on one tray.
     Gpus(u32),

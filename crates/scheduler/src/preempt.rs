@@ -249,9 +249,10 @@ impl Scheduler {
                 for a in self.tenants.chain(j.node) {
                     *refunds.entry(a).or_default() += j.charged;
                 }
-                for &(b, kw) in &j.draw {
-                    room.buildings[usize::from(b)] += kw * j.clock;
-                    room.campus += kw * j.clock;
+                for &(b, w) in &j.draw {
+                    let kw = crate::power::applied_w(w, j.clock) as f64 / 1000.0;
+                    room.buildings[usize::from(b)] += kw;
+                    room.campus += kw;
                 }
             }
             added = upto;
@@ -305,24 +306,16 @@ impl Scheduler {
         };
         let gpus = u64::from(self.jobs[slot as usize].spec.gpus);
         self.hold_gang(slot, pool, &gang);
-        let tray_kw = self.job_tray_kw(sku);
-        let gpt = f64::from(self.topo.sku_gpus_per_tray[usize::from(sku)]);
-        let share = gang.tray_share(gpt);
-        self.account(slot, gpus as i64);
+        let w = self.gang_tray_w(sku, &gang);
+        self.charge(slot, gpus);
         let job = &mut self.jobs[slot as usize];
         for &t in &gang.trays {
             let b = self.topo.tray_building[t as usize];
-            match job.draw.iter_mut().find(|e| e.0 == b) {
-                Some(e) => e.1 += tray_kw * share,
-                None => job.draw.push((b, tray_kw * share)),
-            }
-            self.building_draw_kw[usize::from(b)] += tray_kw * share * job.clock;
+            self.power.adjust(&mut job.draw, b, w, job.clock);
         }
-        let trays = gang.trays.clone();
-        job.gangs.push(gang);
-        events.push(Event::ReplicaStarted {
-            job: job.spec.id,
-            trays,
-        });
+        let id = job.spec.id;
+        let trays = self.tray_names(&gang.trays);
+        self.jobs[slot as usize].gangs.push(gang);
+        events.push(Event::ReplicaStarted { job: id, trays });
     }
 }

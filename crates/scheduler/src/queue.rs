@@ -15,7 +15,8 @@ use crate::event::{Event, Outcome, PendingReason};
 use crate::free::FreeIndex;
 use crate::job::{JobKind, Time};
 use crate::placement::{self, Need};
-use crate::scheduler::{GENERAL, Gang, Head, JobState, Room, Scheduler, chosen_to_gangs, place_in};
+use crate::power::Room;
+use crate::scheduler::{GENERAL, Gang, Head, JobState, Scheduler, chosen_to_gangs, place_in};
 use crate::topo::Topology;
 
 /// Takes a gang's GPUs out of `free`.
@@ -134,11 +135,14 @@ impl Scheduler {
 
     fn try_job(&mut self, now: Time, slot: u32, attempts: &mut usize, events: &mut Vec<Event>) {
         let (node, sku) = (self.jobs[slot as usize].node, self.jobs[slot as usize].sku);
-        let pool = match self.jobs[slot as usize].spec.reservation {
-            Some(r) => {
-                let res = &self.reservations[r as usize];
+        let pool = match &self.jobs[slot as usize].spec.reservation {
+            Some(name) => {
+                let Some(res) = self.reservation_named(name) else {
+                    return;
+                };
                 if !res.active {
-                    self.set_reason(slot, PendingReason::Reservation { id: r }, events);
+                    let id = name.clone();
+                    self.set_reason(slot, PendingReason::Reservation { id }, events);
                     return;
                 }
                 res.pool

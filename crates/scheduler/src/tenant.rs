@@ -9,8 +9,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::job::Time;
+
 /// One node of the tree as the caller describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TenantSpec {
     pub name: String,
     /// None for the root (the operator).
@@ -24,11 +27,38 @@ pub struct TenantSpec {
     pub borrow_limit: BTreeMap<String, u64>,
     #[serde(default = "one")]
     pub weight: u32,
+    /// Guarantees that hold only between two dates, on top of `guarantee`
+    /// (a lease that grows as buildings come online).
+    #[serde(default)]
+    pub contracts: Vec<Contract>,
+}
+
+/// `gpus` more of `sku` guaranteed from `start` until `end` (None: no end),
+/// in seconds on the caller's clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contract {
+    pub sku: String,
+    pub gpus: u64,
+    pub start: Time,
+    #[serde(default)]
+    pub end: Option<Time>,
+}
+
+impl Contract {
+    fn active(&self, now: Time) -> bool {
+        self.start <= now && self.end.is_none_or(|e| now < e)
+    }
 }
 
 fn one() -> u32 {
     1
 }
+
+/// Most weight a node may have: fair share divides by sums of weights.
+pub const MAX_WEIGHT: u32 = 1_000_000;
+/// Most nodes a tree may have, so that every tree operation stays cheap.
+pub const MAX_NODES: usize = 100_000;
 
 impl TenantSpec {
     pub fn new(name: &str, parent: Option<&str>) -> Self {
@@ -38,6 +68,7 @@ impl TenantSpec {
             guarantee: BTreeMap::new(),
             borrow_limit: BTreeMap::new(),
             weight: 1,
+            contracts: Vec::new(),
         }
     }
 
@@ -53,6 +84,16 @@ impl TenantSpec {
 
     pub fn weight(mut self, w: u32) -> Self {
         self.weight = w;
+        self
+    }
+
+    pub fn contract(mut self, sku: &str, gpus: u64, start: Time, end: Option<Time>) -> Self {
+        self.contracts.push(Contract {
+            sku: sku.to_string(),
+            gpus,
+            start,
+            end,
+        });
         self
     }
 }
@@ -77,15 +118,29 @@ pub enum TenantError {
         sku: String,
         field: &'static str,
     },
-    #[error("tenant `{name}`: children are guaranteed {children} {sku} GPUs, more than its {own}")]
+    #[error(
+        "tenant `{name}`: children are guaranteed {children} {sku} GPUs at t={at}s, more than its {own}"
+    )]
     Overcommitted {
         name: String,
         sku: String,
         children: u64,
         own: u64,
+        at: Time,
     },
-    #[error("tenant `{name}`: weight must be 1 or more")]
-    ZeroWeight { name: String },
+    #[error("tenant `{name}`: weight must be 1..={MAX_WEIGHT}, got {weight}")]
+    BadWeight { name: String, weight: u32 },
+    #[error("tenant `{name}`: a name must be 1 to 128 characters, without control characters")]
+    BadName { name: String },
+    #[error("tenant `{name}`: contract {index} ends at {end}, not after its start {start}")]
+    BadContract {
+        name: String,
+        index: usize,
+        start: Time,
+        end: Time,
+    },
+    #[error("more than {MAX_NODES} tenant nodes")]
+    TooMany,
 }
 
 /// Node index in the tree; 0 is the root.
@@ -95,6 +150,10 @@ pub type NodeId = u32;
 pub struct TenantTree {
     pub names: Vec<String>,
     pub parent: Vec<Option<NodeId>>,
+    /// The nodes as last described, in node order (retired ones included).
+    pub(crate) specs: Vec<TenantSpec>,
+    pub(crate) retired: Vec<bool>,
+    by_name: BTreeMap<String, NodeId>,
     skus: usize,
     guarantee: Vec<u64>,
     borrow: Vec<u64>,
@@ -107,19 +166,43 @@ pub struct TenantTree {
     pub depth: Vec<u8>,
 }
 
+fn valid_name(name: &str) -> bool {
+    (1..=128).contains(&name.len()) && !name.chars().any(char::is_control)
+}
+
 impl TenantTree {
     /// Builds the tree; `capacity` is the campus's GPUs for each SKU of
-    /// `sku_keys`.
+    /// `sku_keys`. Contracts count from time 0.
     pub fn new(
         specs: &[TenantSpec],
         sku_keys: &[String],
         capacity: &[u64],
     ) -> Result<TenantTree, TenantError> {
+        Self::build(specs, &vec![false; specs.len()], sku_keys, capacity, 0)
+    }
+
+    /// Builds the tree as it stands at `now`: guarantees include the
+    /// contracts active then, and no node is overcommitted at `now` or at
+    /// any later contract date. Retired nodes keep their place but are
+    /// guaranteed nothing.
+    pub(crate) fn build(
+        specs: &[TenantSpec],
+        retired: &[bool],
+        sku_keys: &[String],
+        capacity: &[u64],
+        now: Time,
+    ) -> Result<TenantTree, TenantError> {
+        if specs.len() > MAX_NODES {
+            return Err(TenantError::TooMany);
+        }
         let skus = capacity.len();
         let sku = |key: &str| sku_keys.iter().position(|k| k == key);
         let mut t = TenantTree {
             names: Vec::new(),
             parent: Vec::new(),
+            specs: specs.to_vec(),
+            retired: retired.to_vec(),
+            by_name: BTreeMap::new(),
             skus,
             guarantee: Vec::new(),
             borrow: Vec::new(),
@@ -128,18 +211,23 @@ impl TenantTree {
             share: Vec::new(),
             depth: Vec::new(),
         };
-        let mut by_name: BTreeMap<&str, NodeId> = BTreeMap::new();
         let mut weights = Vec::new();
         for (index, s) in specs.iter().enumerate() {
-            if by_name.contains_key(s.name.as_str()) {
+            if !valid_name(&s.name) {
+                return Err(TenantError::BadName {
+                    name: s.name.clone(),
+                });
+            }
+            if t.by_name.contains_key(s.name.as_str()) {
                 return Err(TenantError::Duplicate {
                     index,
                     name: s.name.clone(),
                 });
             }
-            if s.weight == 0 {
-                return Err(TenantError::ZeroWeight {
+            if !(1..=MAX_WEIGHT).contains(&s.weight) {
+                return Err(TenantError::BadWeight {
                     name: s.name.clone(),
+                    weight: s.weight,
                 });
             }
             let parent =
@@ -151,7 +239,7 @@ impl TenantTree {
                             name: s.name.clone(),
                         });
                     }
-                    Some(p) => Some(*by_name.get(p.as_str()).ok_or_else(|| {
+                    Some(p) => Some(*t.by_name.get(p.as_str()).ok_or_else(|| {
                         TenantError::UnknownParent {
                             index,
                             name: s.name.clone(),
@@ -159,15 +247,30 @@ impl TenantTree {
                         }
                     })?),
                 };
-            let mut g = vec![0u64; skus];
             let mut b = vec![u64::MAX; skus];
-            for (key, &v) in &s.guarantee {
-                let i = sku(key).ok_or_else(|| TenantError::UnknownSku {
+            for key in s.guarantee.keys() {
+                sku(key).ok_or_else(|| TenantError::UnknownSku {
                     name: s.name.clone(),
                     sku: key.clone(),
                     field: "guarantee",
                 })?;
-                g[i] = v;
+            }
+            for (i, c) in s.contracts.iter().enumerate() {
+                sku(&c.sku).ok_or_else(|| TenantError::UnknownSku {
+                    name: s.name.clone(),
+                    sku: c.sku.clone(),
+                    field: "contracts",
+                })?;
+                if let Some(end) = c.end
+                    && end <= c.start
+                {
+                    return Err(TenantError::BadContract {
+                        name: s.name.clone(),
+                        index: i,
+                        start: c.start,
+                        end,
+                    });
+                }
             }
             for (key, &v) in &s.borrow_limit {
                 let i = sku(key).ok_or_else(|| TenantError::UnknownSku {
@@ -178,53 +281,134 @@ impl TenantTree {
                 b[i] = v;
             }
             if parent.is_none() {
-                // The operator is guaranteed the campus and cannot borrow.
-                g = capacity.to_vec();
+                // The operator cannot borrow: it has the campus.
                 b = vec![0; skus];
             }
-            by_name.insert(&s.name, index as NodeId);
+            t.by_name.insert(s.name.clone(), index as NodeId);
             t.names.push(s.name.clone());
-            t.depth.push(parent.map_or(0, |p| t.depth[p as usize] + 1));
+            t.depth
+                .push(parent.map_or(0, |p| t.depth[p as usize].saturating_add(1)));
             t.parent.push(parent);
-            t.guarantee.extend(g);
             t.borrow.extend(b);
             weights.push(f64::from(s.weight));
         }
         if t.names.is_empty() {
             return Err(TenantError::NoRoot);
         }
+        // Children may not be promised more than their parent has, now or
+        // at any later contract date.
+        let mut dates: Vec<Time> = specs
+            .iter()
+            .flat_map(|s| s.contracts.iter())
+            .flat_map(|c| [Some(c.start), c.end])
+            .flatten()
+            .filter(|&d| d > now)
+            .collect();
+        dates.sort_unstable();
+        dates.dedup();
+        for &at in dates.iter().rev().chain(std::iter::once(&now)) {
+            t.guarantee = t.guarantees_at(at, sku_keys, capacity);
+            t.check_overcommit(sku_keys, at)?;
+        }
         t.usage = vec![0; t.names.len() * skus];
         t.guaranteed_usage = vec![0; t.names.len() * skus];
-        // Children may not be promised more than their parent has.
-        for n in 0..t.names.len() {
+        // Fair-share entitlement: the node's weight among its siblings,
+        // times its parent's entitlement.
+        let mut sibling_weight = vec![0.0; t.names.len()];
+        for (n, &w) in weights.iter().enumerate().skip(1) {
+            let p = t.parent[n].map_or(0, |p| p as usize);
+            sibling_weight[p] += w;
+        }
+        t.share = vec![1.0; t.names.len()];
+        for (n, &w) in weights.iter().enumerate().skip(1) {
+            let p = t.parent[n].map_or(0, |p| p as usize);
+            t.share[n] = t.share[p] * w / sibling_weight[p];
+        }
+        Ok(t)
+    }
+
+    /// Every node's guarantee per SKU at time `at`.
+    fn guarantees_at(&self, at: Time, sku_keys: &[String], capacity: &[u64]) -> Vec<u64> {
+        let skus = self.skus;
+        let sku = |key: &str| sku_keys.iter().position(|k| k == key).unwrap_or(0);
+        let mut g = vec![0u64; self.specs.len() * skus];
+        for (n, s) in self.specs.iter().enumerate() {
+            let row = &mut g[n * skus..(n + 1) * skus];
+            if n == 0 {
+                // The operator is guaranteed the campus.
+                row.copy_from_slice(capacity);
+                continue;
+            }
+            if self.retired[n] {
+                continue;
+            }
+            for (key, &v) in &s.guarantee {
+                row[sku(key)] = v;
+            }
+            for c in s.contracts.iter().filter(|c| c.active(at)) {
+                let cell = &mut row[sku(&c.sku)];
+                *cell = cell.saturating_add(c.gpus);
+            }
+        }
+        g
+    }
+
+    fn check_overcommit(&self, sku_keys: &[String], at: Time) -> Result<(), TenantError> {
+        let skus = self.skus;
+        let mut children = vec![0u64; self.names.len() * skus];
+        for n in 1..self.names.len() {
+            let p = self.parent[n].map_or(0, |p| p as usize);
+            for s in 0..skus {
+                let c = &mut children[p * skus + s];
+                *c = c.saturating_add(self.guarantee[n * skus + s]);
+            }
+        }
+        for n in 0..self.names.len() {
             for (s, key) in sku_keys.iter().enumerate().take(skus) {
-                let children: u64 = (0..t.names.len())
-                    .filter(|&c| t.parent[c] == Some(n as NodeId))
-                    .map(|c| t.guarantee[c * skus + s])
-                    .sum();
-                let own = t.guarantee[n * skus + s];
-                if children > own {
+                let (c, own) = (children[n * skus + s], self.guarantee[n * skus + s]);
+                if c > own {
                     return Err(TenantError::Overcommitted {
-                        name: t.names[n].clone(),
+                        name: self.names[n].clone(),
                         sku: key.clone(),
-                        children,
+                        children: c,
                         own,
+                        at,
                     });
                 }
             }
         }
-        // Fair-share entitlement: the node's weight among its siblings,
-        // times its parent's entitlement.
-        t.share = vec![1.0; t.names.len()];
-        for n in 1..t.names.len() {
-            let p = t.parent[n].map_or(0, |p| p as usize);
-            let siblings: f64 = (0..t.names.len())
-                .filter(|&c| t.parent[c] == t.parent[n])
-                .map(|c| weights[c])
-                .sum();
-            t.share[n] = t.share[p] * weights[n] / siblings;
-        }
-        Ok(t)
+        Ok(())
+    }
+
+    /// The next contract date after `now`, when guarantees move.
+    pub(crate) fn next_change(&self, now: Time) -> Option<Time> {
+        self.specs
+            .iter()
+            .flat_map(|s| s.contracts.iter())
+            .flat_map(|c| [Some(c.start), c.end])
+            .flatten()
+            .filter(|&d| d > now)
+            .min()
+    }
+
+    /// Takes over the usage of `old`, whose nodes are a prefix of ours.
+    pub(crate) fn adopt_usage(&mut self, old: &TenantTree) {
+        let n = old.usage.len();
+        self.usage[..n].copy_from_slice(&old.usage);
+        self.guaranteed_usage[..n].copy_from_slice(&old.guaranteed_usage);
+    }
+
+    pub(crate) fn is_retired(&self, n: NodeId) -> bool {
+        self.retired[n as usize]
+    }
+
+    /// Whether `n` is `ancestor` or below it.
+    pub fn is_under(&self, n: NodeId, ancestor: NodeId) -> bool {
+        self.chain(n).any(|a| a == ancestor)
+    }
+
+    pub fn skus(&self) -> usize {
+        self.skus
     }
 
     pub fn len(&self) -> usize {
@@ -236,10 +420,7 @@ impl TenantTree {
     }
 
     pub fn lookup(&self, name: &str) -> Option<NodeId> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| i as NodeId)
+        self.by_name.get(name).copied()
     }
 
     /// The node and its ancestors up to the root.

@@ -32,6 +32,8 @@ pub struct Topology {
     /// Typical and idle draw of one tray, in kW, per SKU.
     pub sku_tray_kw: Vec<f64>,
     pub sku_keys: Vec<String>,
+    /// GPUs of each SKU on the campus.
+    pub sku_capacity: Vec<u64>,
     pub gpus: u32,
 }
 
@@ -74,6 +76,7 @@ impl Topology {
             sku_domain_trays: Vec::new(),
             sku_tray_kw: Vec::new(),
             sku_keys: Vec::new(),
+            sku_capacity: Vec::new(),
             gpus: campus.gpu_count(),
         };
         for (_, key, sku) in campus.catalog.iter() {
@@ -100,6 +103,12 @@ impl Topology {
             }
             t.domain_trays[d] += 1;
         }
+        t.sku_capacity = vec![0; t.skus];
+        for d in 0..ndom {
+            let sku = usize::from(t.domain_sku[d]);
+            t.sku_capacity[sku] +=
+                u64::from(t.domain_trays[d]) * u64::from(t.sku_gpus_per_tray[sku]);
+        }
         t.building_units = vec![0..0; campus.buildings.len()];
         for (u, unit) in campus.units.iter().enumerate() {
             let u = u as u32;
@@ -117,6 +126,11 @@ impl Topology {
         let d = self.domains();
         let t = self.tray_domain.len();
         d * (4 + 1 + 4 + 2 + 2) + self.units() * (8 + 2 + 2) + t * (4 + 4 + 1 + 2)
+    }
+
+    /// GPUs of each SKU on the campus.
+    pub fn capacity(&self) -> &[u64] {
+        &self.sku_capacity
     }
 
     pub fn domains(&self) -> usize {

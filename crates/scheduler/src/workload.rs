@@ -14,9 +14,6 @@ use crate::tenant::TenantSpec;
 
 pub const GB200: &str = "gb200-nvl72";
 
-/// By this time a [`busy_campus`] fill has submitted everything.
-pub const FILL_END: Time = 24 * 3600;
-
 /// SplitMix64: a tiny seeded generator, enough to make fixtures repeatable.
 #[derive(Debug, Clone)]
 pub struct SplitMix64(pub u64);
@@ -183,6 +180,7 @@ pub fn busy_campus(
     let mut rng = SplitMix64(seed);
     let target = (gb200 as f64 * occupancy) as u64;
     let id = fill(&mut s, &mut rng, 0, target, 0, gb200);
-    let id = add_pending(&mut s, &mut rng, id, pending, FILL_END);
+    let end = s.now();
+    let id = add_pending(&mut s, &mut rng, id, pending, end);
     Ok((s, id))
 }

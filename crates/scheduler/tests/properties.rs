@@ -124,6 +124,40 @@ fn layout() -> &'static Layout {
     })
 }
 
+/// The stable name of tray `t`; past the campus, a name that does not
+/// resolve (a rack number beyond its hall).
+fn tname(t: u32) -> String {
+    if t < TRAYS {
+        layout().campus.tray_name(abilene_model::TrayId(t))
+    } else {
+        format!("B1/H1/R9999/T{:02}", t - TRAYS + 1)
+    }
+}
+
+/// The dense index of a tray name, if it names a tray of the campus.
+fn tid(name: &str) -> Option<u32> {
+    layout().campus.resolve_tray(name).ok().map(|t| t.0)
+}
+
+/// Dense indices of tray names that events report (always valid).
+fn tids(names: &[String]) -> Vec<u32> {
+    names
+        .iter()
+        .map(|n| tid(n).expect("events name real trays"))
+        .collect()
+}
+
+/// The trays a drain or resume target stands for: a tray or a rack name.
+fn expand(name: &str) -> Option<Vec<u32>> {
+    use abilene_model::names::Location;
+    let c = &layout().campus;
+    match c.resolve(name).ok()? {
+        Location::Tray(t) => Some(vec![t.0]),
+        Location::Rack(r) => Some(c.racks[r.index()].trays.clone().collect()),
+        _ => None,
+    }
+}
+
 fn scheduler() -> Scheduler {
     let l = layout();
     Scheduler::new(&l.campus, Config::default(), &l.tenants).expect("valid set-up")
@@ -232,8 +266,8 @@ fn job_id() -> impl Strategy<Value = u64> {
     0..JOB_IDS
 }
 
-fn reservation() -> impl Strategy<Value = Option<u32>> {
-    prop_oneof![20 => Just(None), 1 => (0u32..3).prop_map(Some)]
+fn reservation() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![20 => Just(None), 1 => (0u32..3).prop_map(|r| Some(format!("r{r}")))]
 }
 
 fn training() -> impl Strategy<Value = JobSpec> {
@@ -337,21 +371,29 @@ fn rack_trays(r: u32) -> Vec<u32> {
     }
 }
 
-fn trays() -> impl Strategy<Value = Vec<u32>> {
-    prop_oneof![3 => vec(tray(), 1..5), 1 => (0u32..13).prop_map(rack_trays)]
+/// Drain and resume targets: tray names, or a rack by its name.
+fn targets() -> impl Strategy<Value = Vec<String>> {
+    prop_oneof![
+        3 => vec(tray(), 1..5).prop_map(|v| v.into_iter().map(tname).collect()),
+        1 => (0u32..13).prop_map(|r| {
+            let t = rack_trays(r)[0];
+            let c = &layout().campus;
+            vec![c.rack_name(c.trays[t as usize].rack)]
+        }),
+    ]
 }
 
 fn power_cap() -> impl Strategy<Value = Command> {
     (
         prop_oneof![
             2 => Just(PowerScope::Campus),
-            3 => (0u16..2).prop_map(PowerScope::Building),
-            1 => Just(PowerScope::Building(2)),
+            3 => select(vec!["B1", "B2"]).prop_map(|b| PowerScope::Building(b.into())),
+            1 => Just(PowerScope::Building("B3".into())),
         ],
         prop_oneof![
             2 => Just(None),
             5 => select(vec![0.0, 100.0, 250.0, 400.0, 600.0, 800.0, 1000.0, 1500.0]).prop_map(Some),
-            1 => select(vec![-1.0, f64::NAN, f64::INFINITY]).prop_map(Some),
+            1 => select(vec![-1.0, f64::NAN, f64::INFINITY, 1e12]).prop_map(Some),
         ],
     )
         .prop_map(|(scope, kw)| Command::SetPowerCap { scope, kw })
@@ -378,8 +420,8 @@ fn reserve() -> impl Strategy<Value = Command> {
     )
         .prop_map(|(id, trays, start, end, owner)| {
             Command::Reserve(ReservationSpec {
-                id,
-                trays,
+                id: format!("r{id}"),
+                targets: trays.into_iter().map(tname).collect(),
                 start,
                 end,
                 owner,
@@ -393,11 +435,11 @@ fn command() -> impl Strategy<Value = Command> {
         3 => service().prop_map(Command::Submit),
         2 => (0..JOB_IDS + 10).prop_map(|i| Command::Cancel(JobId(i))),
         4 => (0..JOB_IDS + 10).prop_map(|i| Command::Complete(JobId(i))),
-        3 => tray().prop_map(|tray| Command::TrayFailed { tray }),
-        3 => tray().prop_map(|tray| Command::TrayRepaired { tray }),
-        1 => trays().prop_map(|trays| Command::Drain { trays }),
-        1 => trays().prop_map(|trays| Command::Resume { trays }),
-        1 => tray().prop_map(|tray| Command::ClearQuarantine { tray }),
+        3 => tray().prop_map(|t| Command::TrayFailed { tray: tname(t) }),
+        3 => tray().prop_map(|t| Command::TrayRepaired { tray: tname(t) }),
+        1 => targets().prop_map(|targets| Command::Drain { targets, reason: "test".into() }),
+        1 => targets().prop_map(|targets| Command::Resume { targets }),
+        1 => tray().prop_map(|t| Command::ClearQuarantine { tray: tname(t) }),
         1 => power_cap(),
         1 => reserve(),
     ]
@@ -442,9 +484,9 @@ fn batch() -> impl Strategy<Value = Vec<Command>> {
     vec(
         prop_oneof![
             20 => command().prop_map(|c| vec![c]),
-            1 => select(vec![0u32, 18, 144, 216]).prop_map(|tray| vec![
-                Command::TrayFailed { tray },
-                Command::TrayRepaired { tray },
+            1 => select(vec![0u32, 18, 144, 216]).prop_map(|t| vec![
+                Command::TrayFailed { tray: tname(t) },
+                Command::TrayRepaired { tray: tname(t) },
             ]),
         ],
         0..10,
@@ -472,32 +514,47 @@ struct Trays {
 impl Trays {
     fn apply(&mut self, now: Time, c: &Command) {
         let cfg = Config::default();
-        let valid = |t: &u32| *t < TRAYS;
+        let all = |targets: &[String]| -> Option<Vec<u32>> {
+            targets
+                .iter()
+                .map(|n| expand(n))
+                .collect::<Option<Vec<_>>>()
+                .map(|v| v.concat())
+        };
         match c {
-            Command::TrayFailed { tray } if valid(tray) => {
-                if !self.down.insert(*tray) {
+            Command::TrayFailed { tray } => {
+                let Some(tray) = tid(tray) else { return };
+                if !self.down.insert(tray) {
                     return;
                 }
-                let history = self.failures.entry(*tray).or_default();
+                let history = self.failures.entry(tray).or_default();
                 history.push(now);
                 history.retain(|&when| when + cfg.lemon_window > now);
                 if history.len() as u32 >= cfg.lemon_failures {
-                    self.quarantined.insert(*tray);
+                    self.quarantined.insert(tray);
                 }
             }
-            Command::TrayRepaired { tray } if valid(tray) => {
-                self.down.remove(tray);
+            Command::TrayRepaired { tray } => {
+                if let Some(t) = tid(tray) {
+                    self.down.remove(&t);
+                }
             }
-            Command::ClearQuarantine { tray } if valid(tray) => {
-                self.failures.remove(tray);
-                self.quarantined.remove(tray);
+            Command::ClearQuarantine { tray } => {
+                if let Some(t) = tid(tray) {
+                    self.failures.remove(&t);
+                    self.quarantined.remove(&t);
+                }
             }
-            Command::Drain { trays } if trays.iter().all(valid) => {
-                self.drained.extend(trays.iter().copied());
+            Command::Drain { targets, .. } => {
+                if let Some(trays) = all(targets) {
+                    self.drained.extend(trays);
+                }
             }
-            Command::Resume { trays } if trays.iter().all(valid) => {
-                for t in trays {
-                    self.drained.remove(t);
+            Command::Resume { targets } => {
+                if let Some(trays) = all(targets) {
+                    for t in trays {
+                        self.drained.remove(&t);
+                    }
                 }
             }
             _ => {}
@@ -526,25 +583,29 @@ struct Jobs {
 }
 
 impl Jobs {
-    fn record(&mut self, cmds: &[Command], events: &[Event]) {
-        let mut rejected: BTreeMap<JobId, usize> = BTreeMap::new();
-        for e in events {
-            if let Event::Rejected { job, .. } = e {
-                *rejected.entry(*job).or_default() += 1;
-            }
+    fn record(&mut self, cmds: &[Command], results: &[CommandResult]) -> Result<(), String> {
+        if cmds.len() != results.len() {
+            return Err(format!(
+                "{} commands but {} results",
+                cmds.len(),
+                results.len()
+            ));
         }
-        for c in cmds {
+        for (c, r) in cmds.iter().zip(results) {
             let Command::Submit(spec) = c else { continue };
-            if self.specs.contains_key(&spec.id) {
-                continue; // a duplicate: refused
-            }
-            match rejected.get_mut(&spec.id) {
-                Some(n) if *n > 0 => *n -= 1,
-                _ => {
+            let duplicate = self.specs.contains_key(&spec.id);
+            match r {
+                Ok(()) if duplicate => return Err(format!("duplicate {} accepted", spec.id)),
+                Ok(()) => {
                     self.specs.insert(spec.id, spec.clone());
                 }
+                Err(Reject::DuplicateJob { .. }) if !duplicate => {
+                    return Err(format!("{} refused as a duplicate but is new", spec.id));
+                }
+                Err(_) => {}
             }
         }
+        Ok(())
     }
 
     fn running<'a>(&'a self, s: &'a Scheduler) -> impl Iterator<Item = &'a JobSpec> + 'a {
@@ -565,8 +626,10 @@ fn run(
     let mut jobs = Jobs::default();
     let mut trays = Trays::default();
     for (i, (now, cmds)) in seq.iter().enumerate() {
-        let (events, _errors) = s.step(*now, cmds.iter().cloned());
-        jobs.record(cmds, &events);
+        let out = s.step(*now, cmds.iter().cloned());
+        let events = out.events;
+        jobs.record(cmds, &out.results)
+            .map_err(|why| TestCaseError::fail(format!("step {i} (t={now}): {why}")))?;
         for c in cmds {
             trays.apply(*now, c);
         }
@@ -585,7 +648,8 @@ fn run(
 /// whole NVLink groups; every new replica is one whole replica.
 fn gangs_whole(events: &[Event], jobs: &Jobs) -> Result<(), String> {
     let l = layout();
-    let shape_ok = |spec: &JobSpec, trays: &[u32]| -> Result<(), String> {
+    let shape_ok = |spec: &JobSpec, trays: &[String]| -> Result<(), String> {
+        let trays = &tids(trays)[..];
         let gpt = l.gpus_per_tray[&spec.sku];
         if let Some(t) = trays.iter().find(|&&t| l.tray_sku[t as usize] != spec.sku) {
             return Err(format!("{} got tray {t} of another SKU", spec.id));
@@ -650,11 +714,10 @@ fn gangs_whole(events: &[Event], jobs: &Jobs) -> Result<(), String> {
                         spec.spare_trays
                     ));
                 }
-                if let Some(t) = placement
-                    .spares
-                    .iter()
-                    .find(|t| placement.trays.contains(t) || l.tray_sku[**t as usize] != spec.sku)
-                {
+                if let Some(t) = placement.spares.iter().find(|t| {
+                    placement.trays.contains(t)
+                        || l.tray_sku[tid(t).unwrap_or(0) as usize] != spec.sku
+                }) {
                     return Err(format!("{job}: spare {t} is a gang tray or another SKU"));
                 }
                 shape_ok(spec, &placement.trays)?;
@@ -721,14 +784,12 @@ fn trays_usable(s: &Scheduler, events: &[Event], jobs: &Jobs, trays: &Trays) -> 
         let (job, held): (JobId, Vec<u32>) = match e {
             Event::Started { job, placement, .. } => (
                 *job,
-                placement
-                    .trays
-                    .iter()
-                    .chain(&placement.spares)
-                    .copied()
+                tids(&placement.trays)
+                    .into_iter()
+                    .chain(tids(&placement.spares))
                     .collect(),
             ),
-            Event::ReplicaStarted { job, trays } => (*job, trays.clone()),
+            Event::ReplicaStarted { job, trays } => (*job, tids(trays)),
             _ => continue,
         };
         for t in held {
@@ -738,7 +799,7 @@ fn trays_usable(s: &Scheduler, events: &[Event], jobs: &Jobs, trays: &Trays) -> 
         }
     }
     for spec in jobs.running(s) {
-        for t in s.job_trays(spec.id) {
+        for t in tids(&s.job_trays(spec.id)) {
             if trays.down.contains(&t) || trays.quarantined.contains(&t) {
                 return Err(format!(
                     "{} runs on tray {t}, which is down or quarantined",
@@ -748,10 +809,10 @@ fn trays_usable(s: &Scheduler, events: &[Event], jobs: &Jobs, trays: &Trays) -> 
         }
     }
     for t in 0..TRAYS {
-        if s.is_quarantined(t) != trays.quarantined.contains(&t) {
+        if s.is_quarantined(&tname(t)) != trays.quarantined.contains(&t) {
             return Err(format!(
                 "tray {t}: scheduler says quarantined = {}, the commands say {}",
-                s.is_quarantined(t),
+                s.is_quarantined(&tname(t)),
                 trays.quarantined.contains(&t)
             ));
         }
@@ -765,12 +826,13 @@ fn caps_set(cmds: &[Command], caps: &mut [f64; 3]) {
         if let Command::SetPowerCap { scope, kw } = c {
             let kw = match kw {
                 None => f64::INFINITY,
-                Some(k) if k.is_finite() && *k >= 0.0 => *k,
+                Some(k) if k.is_finite() && *k >= 0.0 && *k <= MAX_CAP_KW => *k,
                 Some(_) => continue, // refused
             };
             match scope {
                 PowerScope::Campus => caps[0] = kw,
-                PowerScope::Building(b) if *b < 2 => caps[1 + usize::from(*b)] = kw,
+                PowerScope::Building(b) if b == "B1" => caps[1] = kw,
+                PowerScope::Building(b) if b == "B2" => caps[2] = kw,
                 PowerScope::Building(_) => {} // refused
             }
         }
@@ -830,8 +892,8 @@ proptest! {
             let ra = a.step(*now, cmds.iter().cloned());
             let rb = b.step(*now, cmds.iter().cloned());
             // Clocks in events are finite, so == on them is exact.
-            prop_assert_eq!(&ra.0, &rb.0, "events differ at step {} (t={})", i, now);
-            prop_assert_eq!(&ra.1, &rb.1, "errors differ at step {} (t={})", i, now);
+            prop_assert_eq!(&ra.events, &rb.events, "events differ at step {} (t={})", i, now);
+            prop_assert_eq!(&ra.results, &rb.results, "results differ at step {} (t={})", i, now);
         }
     }
 
@@ -871,6 +933,105 @@ proptest! {
             within_power_caps(s, &caps)
         })?;
     }
+}
+
+// ---- properties 8-9: state that outlives the process -------------------------------
+
+fn campus_arc() -> std::sync::Arc<Campus> {
+    static CAMPUS: OnceLock<std::sync::Arc<Campus>> = OnceLock::new();
+    CAMPUS
+        .get_or_init(|| std::sync::Arc::new(layout().campus.clone()))
+        .clone()
+}
+
+proptest! {
+    #![proptest_config(config(CASES / 2))]
+
+    /// 8. A snapshot taken at any step, through its serialised bytes,
+    /// restores to a scheduler that serialises to the same bytes and then
+    /// answers every later step exactly as the original does, with its
+    /// invariants clean.
+    #[test]
+    fn snapshot_restore_continues_identically(seq in sequence(), cut in 0usize..40) {
+        let cut = cut.min(seq.len());
+        let mut live = scheduler();
+        for (now, cmds) in &seq[..cut] {
+            live.step(*now, cmds.iter().cloned());
+        }
+        let bytes = live.snapshot();
+        let mut restored = Scheduler::restore(campus_arc(), &bytes)
+            .map_err(|e| TestCaseError::fail(format!("restore after step {cut}: {e}")))?;
+        prop_assert!(restored.snapshot() == bytes, "restored state differs at step {}", cut);
+        for (i, (now, cmds)) in seq[cut..].iter().enumerate() {
+            let a = live.step(*now, cmds.iter().cloned());
+            let b = restored.step(*now, cmds.iter().cloned());
+            prop_assert_eq!(&a, &b, "step {} after the restore differs", i);
+            restored.check_invariants().map_err(TestCaseError::fail)?;
+        }
+        prop_assert!(restored.snapshot() == live.snapshot(), "final states differ");
+    }
+
+    /// 9. The command log, written as JSON lines and read back, replays
+    /// from its header to exactly the live state. (JSON has no NaN: a NaN
+    /// cap is written as null, so the live copy applies what was written.)
+    #[test]
+    fn replay_of_the_log_equals_the_live_state(seq in sequence()) {
+        let l = layout();
+        let header = LogHeader::new(&l.campus, Config::default(), l.tenants.clone());
+        let mut live = header.start(campus_arc()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut lines = vec![serde_json::to_string(&header).unwrap()];
+        // As a server does: the record is written, then what was written
+        // (read back) is applied.
+        for (i, (now, cmds)) in seq.iter().enumerate() {
+            let record = LogRecord { seq: i as u64 + 1, time: *now, commands: cmds.clone() };
+            let line = serde_json::to_string(&record).unwrap();
+            let written: LogRecord = serde_json::from_str(&line).unwrap();
+            live.step(written.time, written.commands);
+            lines.push(line);
+        }
+        let header: LogHeader = serde_json::from_str(&lines[0]).unwrap();
+        let records: Vec<LogRecord> = lines[1..]
+            .iter()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let replayed = replay(campus_arc(), &header, &records)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(replayed.snapshot() == live.snapshot(), "replayed state differs");
+    }
+}
+
+/// A snapshot or a log taken on one campus is refused on another.
+#[test]
+fn snapshot_and_log_refuse_another_campus() {
+    let mut s = scheduler();
+    s.step(
+        0,
+        [Command::Submit(JobSpec::training(1, "pretrain", GB200, 8))],
+    );
+    let bytes = s.snapshot();
+    let mut other = layout().campus.spec.clone();
+    other.site.grid_interconnect_mw += 1.0;
+    let other = std::sync::Arc::new(Campus::build(other).expect("still valid"));
+    let err = Scheduler::restore(other.clone(), &bytes).unwrap_err();
+    assert!(matches!(err, SnapshotError::CampusChanged { .. }), "{err}");
+    assert!(err.to_string().contains("campus file has changed"), "{err}");
+    let header = LogHeader::new(&layout().campus, Config::default(), tenants());
+    assert!(matches!(
+        header.start(other),
+        Err(LogError::CampusChanged { .. })
+    ));
+    // Damaged bytes are refused, never a panic.
+    let mut damaged = bytes.clone();
+    let n = damaged.len();
+    damaged.truncate(n / 2);
+    assert!(Scheduler::restore(campus_arc(), &damaged).is_err());
+    let text = String::from_utf8(bytes).unwrap();
+    let forged = text.replacen("\"charged\":8", "\"charged\":9", 1);
+    assert_ne!(forged, text, "the snapshot records the job's charge");
+    assert!(matches!(
+        Scheduler::restore(campus_arc(), forged.as_bytes()),
+        Err(SnapshotError::Inconsistent(_))
+    ));
 }
 
 // ---- property 5: guaranteed quota within one pass ------------------------------------
@@ -1165,7 +1326,7 @@ fn play_reclaim(case: &Reclaim) -> Result<(), TestCaseError> {
                 }
             }
         }
-        let (events, _) = s.step(now, cmds.iter().cloned());
+        let (events, _) = s.step(now, cmds.iter().cloned()).into_parts();
         log.push((now, cmds));
         if let Err(e) = s.check_invariants() {
             return Err(TestCaseError::fail(format!(
@@ -1227,8 +1388,8 @@ fn bug_a_spare_from_another_domain_splits_a_tp_group() {
     j.tp_gpus = 72; // one rack; the spare must come from another
     j.spare_trays = 1;
     s.step(0, [Command::Submit(j)]);
-    let tray = s.job_trays(JobId(1))[0];
-    let (events, _) = s.step(1, [Command::TrayFailed { tray }]);
+    let tray = s.job_trays(JobId(1))[0].clone();
+    let (events, _) = s.step(1, [Command::TrayFailed { tray }]).into_parts();
     assert!(events.iter().any(|e| matches!(
         e,
         Event::Interrupted {
@@ -1253,7 +1414,12 @@ fn bug_b_failed_tray_keeps_a_sub_tray_replica() {
     let trays = s.job_trays(JobId(1));
     assert_eq!(trays.len(), 2);
     assert_eq!(trays[0], trays[1], "both replicas on one tray");
-    s.step(1, [Command::TrayFailed { tray: trays[0] }]);
+    s.step(
+        1,
+        [Command::TrayFailed {
+            tray: trays[0].clone(),
+        }],
+    );
     // Before the fix the job still held the failed tray (and a new replica).
     assert!(
         !s.job_trays(JobId(1)).contains(&trays[0]),
@@ -1304,7 +1470,7 @@ fn bug_d1_service_replicas_overrun_a_power_cap() {
         0,
         [
             Command::SetPowerCap {
-                scope: PowerScope::Building(1),
+                scope: PowerScope::Building("B2".into()),
                 kw: Some(150.0),
             },
             Command::Submit(JobSpec::service(1, "research", H100, 16, 2, 2)),
@@ -1329,7 +1495,7 @@ fn bug_d2_preemption_for_power_room_keeps_the_victim() {
     s.step(
         0,
         [Command::SetPowerCap {
-            scope: PowerScope::Building(0),
+            scope: PowerScope::Building("B1".into()),
             kw: Some(400.0),
         }],
     );

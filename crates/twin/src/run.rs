@@ -12,7 +12,7 @@ pub fn run(
     opts: &RunOptions,
     progress: &mut dyn FnMut(Time, Time),
 ) -> Result<RunOutput, String> {
-    Ok(Sim::new(sc, opts)?.run(progress))
+    Sim::new(sc, opts)?.run(progress)
 }
 
 /// Runs `replicas` seeds (the scenario's seed, then the next ones) on up to

@@ -434,6 +434,53 @@ fn check_against_campus(s: &ScenarioSpec, campus: &Campus) -> Vec<Diagnostic> {
             false,
         );
     }
+    d.extend(check_frontier_shapes(s, campus, &tenants));
+    d
+}
+
+/// A frontier run the scheduler would refuse (a shape that can never fit
+/// this campus, a quota chain too small for it) is a scenario error found at
+/// load time, not a run that silently never starts.
+fn check_frontier_shapes(
+    s: &ScenarioSpec,
+    campus: &Campus,
+    tenants: &[abilene_scheduler::TenantSpec],
+) -> Vec<Diagnostic> {
+    let root = FieldPath::root();
+    let sched = match abilene_scheduler::Scheduler::new(
+        campus,
+        abilene_scheduler::Config::default(),
+        tenants,
+    ) {
+        Ok(sched) => sched,
+        Err(e) => return vec![Diagnostic::new(root.key("tenants"), e.to_string())],
+    };
+    let mut d = Vec::new();
+    for (i, f) in s.workload.frontier.iter().enumerate() {
+        let spec = crate::workload::frontier_spec(f, i as u64 + 1);
+        if let Err(reject) = sched.check_submit(&spec) {
+            // Unknown projects and SKUs are reported above, in words of the scenario.
+            if matches!(
+                reject,
+                abilene_scheduler::Reject::UnknownTenant { .. }
+                    | abilene_scheduler::Reject::UnknownSku { .. }
+                    | abilene_scheduler::Reject::Shape {
+                        problem: abilene_scheduler::ShapeProblem::LargerThanCampus {
+                            capacity: 0,
+                            ..
+                        },
+                        ..
+                    }
+            ) {
+                continue;
+            }
+            let field = reject.field().unwrap_or("gpus");
+            d.push(Diagnostic::new(
+                root.key("workload").key("frontier").index(i).key(field),
+                format!("the scheduler would refuse this run: {reject}"),
+            ));
+        }
+    }
     d
 }
 

@@ -39,24 +39,6 @@ enum Ev {
     Hour(u32),
 }
 
-/// The job an event is about, if any.
-fn event_job(e: &Event) -> Option<JobId> {
-    match e {
-        Event::Started { job, .. }
-        | Event::ReplicaStarted { job, .. }
-        | Event::Pending { job, .. }
-        | Event::Rejected { job, .. }
-        | Event::Preempted { job, .. }
-        | Event::Interrupted { job, .. }
-        | Event::Finished { job, .. }
-        | Event::Throttled { job, .. }
-        | Event::Suspended { job } => Some(*job),
-        Event::TrayQuarantined { .. }
-        | Event::ReservationStarted { .. }
-        | Event::ReservationEnded { .. } => None,
-    }
-}
-
 /// The scenario's weather year: its own TMY3 file or Abilene's.
 fn load_weather(sc: &Scenario) -> Result<WeatherYear, String> {
     match &sc.spec.weather.file {
@@ -144,6 +126,8 @@ pub struct Sim<'a> {
     pub(crate) failures_total: u32,
     pub(crate) traces: Vec<String>,
     inference_cycle: [f64; 24],
+    /// The first command the scheduler refused, which ends the run.
+    refused: Option<String>,
 }
 
 impl<'a> Sim<'a> {
@@ -217,6 +201,7 @@ impl<'a> Sim<'a> {
             failures_total: 0,
             traces: Vec::new(),
             inference_cycle: [1.0; 24],
+            refused: None,
         };
         let generated = workload::generate(sc, seed, end)?;
         sim.traces = generated.traces;
@@ -236,12 +221,18 @@ impl<'a> Sim<'a> {
             if day <= 0 {
                 sim.online[b] = true;
             } else {
-                drains.extend(building.trays.clone());
+                drains.push(building.name.clone());
                 sim.queue.push(day as Time * DAY, Ev::Commission(b as u16));
             }
         }
         sim.recount_online();
-        sim.sched.step(0, [Command::Drain { trays: drains }]);
+        sim.step(
+            0,
+            vec![Command::Drain {
+                targets: drains,
+                reason: "not yet commissioned".into(),
+            }],
+        );
         sim.queue.push(0, Ev::NextFailure);
         sim.queue.push(0, Ev::Hour(0));
         Ok(sim)
@@ -260,11 +251,17 @@ impl<'a> Sim<'a> {
     }
 
     /// Runs to the end; `progress` hears simulated time as it passes.
-    pub fn run(mut self, progress: Progress<'_>) -> RunOutput {
+    pub fn run(mut self, progress: Progress<'_>) -> Result<RunOutput, String> {
         let started = std::time::Instant::now();
         let mut last_report = 0;
+        if let Some(why) = self.refused.take() {
+            return Err(why);
+        }
         while let Some((now, ev)) = self.queue.pop_until(self.end) {
             self.handle(now, ev);
+            if let Some(why) = self.refused.take() {
+                return Err(why);
+            }
             if now >= last_report + DAY {
                 last_report = now;
                 progress(now, self.end);
@@ -272,7 +269,7 @@ impl<'a> Sim<'a> {
         }
         progress(self.end, self.end);
         let wall = started.elapsed().as_secs_f64();
-        summary::finish(self, wall)
+        Ok(summary::finish(self, wall))
     }
 
     fn account_busy(&mut self, now: Time) {
@@ -281,16 +278,28 @@ impl<'a> Sim<'a> {
         self.last_busy_at = now;
     }
 
-    /// Sends commands to the scheduler and acts on what it says.
+    /// Sends commands to the scheduler and acts on what it says. A refused
+    /// command is a scenario error: the run stops and says why.
     fn step(&mut self, now: Time, commands: Vec<Command>) {
         self.account_busy(now);
-        let (events, _errors) = self.sched.step(now, commands);
-        for e in events {
+        let kinds: Vec<&'static str> = commands.iter().map(Command::kind).collect();
+        let out = self.sched.step(now, commands);
+        for (kind, r) in kinds.iter().zip(&out.results) {
+            if let Err(reject) = r
+                && self.refused.is_none()
+            {
+                self.refused = Some(format!(
+                    "the scheduler refused a `{kind}` command at {}: {reject}",
+                    self.timestamp(now)
+                ));
+            }
+        }
+        for e in out.events {
             // Most events of a busy pass say why a job waits: nothing to do.
-            if matches!(e, Event::Pending { .. } | Event::Rejected { .. }) {
+            if matches!(e, Event::Pending { .. }) {
                 continue;
             }
-            let job = event_job(&e).and_then(|id| self.ids.get(&id).copied());
+            let job = e.job().and_then(|id| self.ids.get(&id).copied());
             self.on_event(now, e);
             if let Some(j) = job {
                 if self.jobs[j].state.running {
@@ -315,10 +324,10 @@ impl<'a> Sim<'a> {
                     f.spine.oversubscription,
                 );
                 let mut halls: BTreeMap<u16, u32> = BTreeMap::new();
-                for &t in placement.trays.iter() {
-                    *halls
-                        .entry(self.campus.trays[t as usize].hall.0)
-                        .or_default() += 1;
+                for (hall, trays) in &placement.halls {
+                    if let Ok(h) = self.campus.resolve_hall(hall) {
+                        *halls.entry(h.0).or_default() += trays;
+                    }
                 }
                 let tj = &mut self.jobs[j];
                 tj.stats.max_buildings = tj.stats.max_buildings.max(placement.buildings);
@@ -328,8 +337,11 @@ impl<'a> Sim<'a> {
             Event::ReplicaStarted { job, trays } => {
                 let Some(&j) = self.ids.get(&job) else { return };
                 let tj = &mut self.jobs[j];
-                for t in trays {
-                    let h = self.campus.trays[t as usize].hall.0;
+                for t in trays
+                    .iter()
+                    .filter_map(|t| self.campus.resolve_tray(t).ok())
+                {
+                    let h = self.campus.trays[t.index()].hall.0;
                     match tj.state.halls.iter_mut().find(|e| e.0 == h) {
                         Some(e) => e.1 += 1,
                         None => tj.state.halls.push((h, 1)),
@@ -377,14 +389,17 @@ impl<'a> Sim<'a> {
                 self.schedule_finish(j, now);
             }
             Event::TrayQuarantined { tray, .. } => {
+                let Ok(tray) = self.campus.resolve_tray(&tray).map(|t| t.0) else {
+                    return;
+                };
                 let days = self.sc.spec.failures.quarantine_days;
                 self.queue
                     .push(now + (days * DAY as f64) as Time, Ev::ClearQuarantine(tray));
             }
             Event::Pending { .. }
-            | Event::Rejected { .. }
             | Event::ReservationStarted { .. }
-            | Event::ReservationEnded { .. } => {}
+            | Event::ReservationEnded { .. }
+            | Event::GuaranteeChanged { .. } => {}
         }
     }
 
@@ -423,11 +438,13 @@ impl<'a> Sim<'a> {
             Ev::Detected { tray, cause } => self.detected(now, tray, cause),
             Ev::Rebooted(tray) => {
                 self.set_down(tray, false);
+                let tray = self.tray_name(tray);
                 self.step(now, vec![Command::TrayRepaired { tray }]);
             }
             Ev::RepairDone(tray) => {
                 self.crews_busy -= 1;
                 self.set_down(tray, false);
+                let tray = self.tray_name(tray);
                 self.step(now, vec![Command::TrayRepaired { tray }]);
                 self.start_repairs(now);
             }
@@ -438,16 +455,14 @@ impl<'a> Sim<'a> {
             Ev::ClearQuarantine(tray) => {
                 self.lemon[tray as usize] = false;
                 self.lemons_online.retain(|&t| t != tray);
+                let tray = self.tray_name(tray);
                 self.step(now, vec![Command::ClearQuarantine { tray }]);
             }
             Ev::Commission(b) => {
                 self.online[usize::from(b)] = true;
                 self.recount_online();
-                let trays: Vec<u32> = self.campus.buildings[usize::from(b)]
-                    .trays
-                    .clone()
-                    .collect();
-                self.step(now, vec![Command::Resume { trays }]);
+                let targets = vec![self.campus.buildings[usize::from(b)].name.clone()];
+                self.step(now, vec![Command::Resume { targets }]);
             }
             Ev::Hour(h) => {
                 self.hour(now, h);
@@ -456,6 +471,10 @@ impl<'a> Sim<'a> {
                 }
             }
         }
+    }
+
+    fn tray_name(&self, tray: u32) -> String {
+        self.campus.tray_name(abilene_model::TrayId(tray))
     }
 
     fn set_down(&mut self, tray: u32, down: bool) {
@@ -531,7 +550,8 @@ impl<'a> Sim<'a> {
         self.failures_total += 1;
         self.failures_hour += 1;
         self.set_down(tray, true);
-        self.step(now, vec![Command::TrayFailed { tray }]);
+        let name = self.tray_name(tray);
+        self.step(now, vec![Command::TrayFailed { tray: name }]);
         let c = &self.sc.spec.failures.causes[cause];
         if c.hardware {
             self.repairs_waiting.push_back((tray, cause));
@@ -805,13 +825,13 @@ impl Sim<'_> {
         for (b, &short) in shortfall.iter().enumerate() {
             if short > 0.0 {
                 cmds.push(Command::SetPowerCap {
-                    scope: PowerScope::Building(b as u16),
+                    scope: PowerScope::Building(self.campus.buildings[b].name.clone()),
                     kw: Some((draw[b] - short).max(0.0)),
                 });
                 self.capped_buildings[b] = true;
             } else if self.capped_buildings[b] {
                 cmds.push(Command::SetPowerCap {
-                    scope: PowerScope::Building(b as u16),
+                    scope: PowerScope::Building(self.campus.buildings[b].name.clone()),
                     kw: None,
                 });
                 self.capped_buildings[b] = false;

@@ -46,6 +46,21 @@ pub fn valid_shape(gpus: u32, gpus_per_tray: u32) -> u32 {
     }
 }
 
+/// The scheduler's job for a frontier run of the scenario.
+pub fn frontier_spec(f: &crate::scenario::FrontierRun, id: u64) -> JobSpec {
+    let work = f.work_days * DAY as f64;
+    let mut spec = JobSpec::training(id, &f.project, &f.sku, f.gpus);
+    spec.priority = f.priority;
+    spec.preemptible = false;
+    spec.checkpoint_interval = (f.checkpoint_interval_min * 60.0).round() as Time;
+    spec.runtime_estimate = (work * 1.2) as Time;
+    spec.runtime_limit = ((work * 4.0) as Time).saturating_add(30 * DAY);
+    spec.tp_gpus = f.tp_gpus;
+    spec.segment_trays = f.segment_trays;
+    spec.spare_trays = f.spare_trays;
+    spec
+}
+
 pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String> {
     let w = &sc.spec.workload;
     let mut jobs = Vec::new();
@@ -58,17 +73,9 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
             .map_or(4, |id| sc.campus.sku(id).gpus_per_tray)
     };
     for f in &w.frontier {
-        let mut spec = JobSpec::training(next_id, &f.project, &f.sku, f.gpus);
+        let spec = frontier_spec(f, next_id);
         next_id += 1;
         let work = f.work_days * DAY as f64;
-        spec.priority = f.priority;
-        spec.preemptible = false;
-        spec.checkpoint_interval = (f.checkpoint_interval_min * 60.0).round() as Time;
-        spec.runtime_estimate = (work * 1.2) as Time;
-        spec.runtime_limit = (work * 4.0) as Time + 30 * DAY;
-        spec.tp_gpus = f.tp_gpus;
-        spec.segment_trays = f.segment_trays;
-        spec.spare_trays = f.spare_trays;
         let arrival = (f.start_day * DAY as f64) as Time;
         jobs.push(twin(
             spec,

@@ -438,3 +438,28 @@ fn an_invalid_campus_file_is_named_with_the_scenario() {
         "names the campus file and line:\n{err}"
     );
 }
+
+/// A frontier run the scheduler would refuse is found at load time, placed
+/// at its field, not a run that silently never starts (290 GPUs are not
+/// whole 4-GPU trays; a 7-GPU tensor-parallel group is not whole trays).
+#[test]
+fn frontier_shape_the_scheduler_refuses() {
+    let text = edit(&[("gpus = 72", "gpus = 290")]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "gpus = 290"),
+        "workload.frontier[0].gpus",
+        "290 GPUs is not a whole number of 4-GPU trays",
+    );
+    assert_count(&err, 1);
+    let text = edit(&[("gpus = 72", "gpus = 72\ntp_gpus = 7")]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "tp_gpus = 7"),
+        "workload.frontier[0].tp_gpus",
+        "tensor-parallel group of 7 GPUs is not whole trays of 4",
+    );
+    assert_count(&err, 1);
+}
