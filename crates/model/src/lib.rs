@@ -30,3 +30,4 @@ pub use diagnostic::{Diagnostic, FieldPath, LoadError, Problem};
 pub use ids::*;
 pub use spec::CampusSpec;
 pub use topology::Proximity;
+pub use validate::Limits;
