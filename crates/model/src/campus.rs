@@ -94,9 +94,8 @@ impl Campus {
     /// [`Campus::load`] on a machine with `limits`.
     pub fn load_with(name: &str, text: &str, limits: &Limits) -> Result<Campus, LoadError> {
         let source = Source::new(name, text);
-        let spec: CampusSpec = toml::from_str(text).map_err(|e| LoadError {
-            problems: vec![source.place_toml_error(&e)],
-        })?;
+        let spec: CampusSpec = crate::diagnostic::deserialize_all(&source)
+            .map_err(|problems| LoadError { problems })?;
         Campus::build_with(spec, limits).map_err(|diags| LoadError {
             problems: diags.iter().map(|d| source.place(d)).collect(),
         })

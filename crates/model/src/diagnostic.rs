@@ -220,6 +220,116 @@ impl<'a> Source<'a> {
     }
 }
 
+/// Most type errors reported for one file: each costs a parse of the file.
+pub const MAX_TYPE_ERRORS: usize = 20;
+
+/// Deserialises `source` into `T`, reporting every type error the parser
+/// lets it find (up to [`MAX_TYPE_ERRORS`]), not just the first: after each
+/// one the bad value is replaced by a stand-in of the expected type (or an
+/// unknown field dropped) and the file is read again. Stops at a syntax
+/// error, a missing field, or an error it cannot step over.
+pub fn deserialize_all<T: serde::de::DeserializeOwned>(
+    source: &Source<'_>,
+) -> Result<T, Vec<Problem>> {
+    let first = match toml::from_str::<T>(source.text) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let mut problems = vec![source.place_toml_error(&first)];
+    let Ok(mut doc) = source.text.parse::<toml_edit::DocumentMut>() else {
+        return Err(problems); // a syntax error: nothing more can be read
+    };
+    let mut error = first;
+    let mut text = source.text.to_string();
+    while problems.len() < MAX_TYPE_ERRORS {
+        let path = Source::new(source.name, &text).path_at(error.span().map_or(0, |s| s.start));
+        if !step_over(&mut doc, &path, error.message()) {
+            break;
+        }
+        text = doc.to_string();
+        error = match toml::from_str::<T>(&text) {
+            Ok(_) => break,
+            Err(e) => e,
+        };
+        let again = Source::new(source.name, &text).path_at(error.span().map_or(0, |s| s.start));
+        let p = source.place(&Diagnostic::new(again, error.message().trim()));
+        if problems.contains(&p) {
+            break; // no progress
+        }
+        problems.push(p);
+    }
+    problems.sort_by_key(|p| (p.line, p.column));
+    Err(problems)
+}
+
+/// Edits `doc` so that the error `message` at `path` goes away: drops an
+/// unknown field, or puts a stand-in of the expected type in place of a bad
+/// value. False when it cannot.
+fn step_over(doc: &mut toml_edit::DocumentMut, path: &FieldPath, message: &str) -> bool {
+    let Some((last, parent)) = path.0.split_last() else {
+        return false;
+    };
+    if message.starts_with("unknown field") {
+        let Segment::Key(key) = last else {
+            return false;
+        };
+        return item_at(doc.as_item_mut(), parent)
+            .and_then(toml_edit::Item::as_table_like_mut)
+            .and_then(|t| t.remove(key))
+            .is_some();
+    }
+    let Some(stand_in) = stand_in(message) else {
+        return false;
+    };
+    match item_at(doc.as_item_mut(), &path.0) {
+        Some(item) if item.is_value() => {
+            *item = toml_edit::Item::Value(stand_in);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn item_at<'d>(
+    mut item: &'d mut toml_edit::Item,
+    path: &[Segment],
+) -> Option<&'d mut toml_edit::Item> {
+    for seg in path {
+        item = match seg {
+            Segment::Key(k) => item.get_mut(k.as_str())?,
+            Segment::Index(i) => item.get_mut(*i)?,
+        };
+    }
+    Some(item)
+}
+
+/// A value of the type a serde message says it expected.
+fn stand_in(message: &str) -> Option<toml_edit::Value> {
+    if message.starts_with("unknown variant") {
+        // "unknown variant `x`, expected one of `a`, `b`" or "expected `a`".
+        let expected = &message[message.find("expected")?..];
+        let name = expected.split('`').nth(1)?;
+        return Some(name.into());
+    }
+    if !(message.starts_with("invalid type") || message.starts_with("invalid value")) {
+        return None;
+    }
+    let expected = message[message.rfind("expected ")? + "expected ".len()..].trim();
+    let integer = [
+        "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize",
+    ];
+    Some(match expected {
+        e if integer.contains(&e) || e.contains("integer") => 0i64.into(),
+        "f32" | "f64" | "a float" => 0.0.into(),
+        "a boolean" => false.into(),
+        "a string" | "a borrowed string" | "a character" => "".into(),
+        e if e.starts_with("a sequence") || e.starts_with("an array") => {
+            toml_edit::Array::new().into()
+        }
+        _ => return None,
+    })
+}
+
 fn holds(span: Option<Range<usize>>, offset: usize) -> bool {
     span.is_some_and(|s| s.contains(&offset))
 }

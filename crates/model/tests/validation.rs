@@ -1784,3 +1784,53 @@ fn toml_missing_top_level_table() {
     assert_eq!((all[0].line, all[0].column), (1, 1), "{}", all[0]);
     assert_eq!(all[0].field, "");
 }
+
+#[test]
+fn toml_type_errors_are_reported_together() {
+    // Four errors the deserialiser can step over, in four places: all of
+    // them in one run, each at its own line and field, in file order.
+    let text = edit(
+        &edit(
+            &edit(
+                &edit(tiny(), "phase = 2", "phase = \"two\""),
+                "location = \"anywhere\"",
+                "location = \"anywhere\"\ncolour = \"red\"",
+            ),
+            "{ sku = \"gb200-nvl72\", count = 2, racks_per_unit = 4 }",
+            "{ sku = \"gb200-nvl72\", count = \"2\", racks_per_unit = 4 }",
+        ),
+        "[fabric.super_spine]\nradix = 64",
+        "[fabric.super_spine]\nradix = -64",
+    );
+    let all = problems(&text);
+    let want = [
+        ("site.colour", "colour = \"red\""),
+        ("fabric.super_spine.radix", "radix = -64"),
+        (
+            "hall_template.small-gb200.scalable_units[0].count",
+            "count = \"2\"",
+        ),
+        ("building[1].phase", "phase = \"two\""),
+    ];
+    assert_eq!(all.len(), want.len(), "{}", list(&all));
+    for (field, needle) in want {
+        let p = all
+            .iter()
+            .find(|p| p.field == field)
+            .unwrap_or_else(|| panic!("no problem at {field}:\n{}", list(&all)));
+        assert_eq!(p.line, line_of(&text, needle), "{p}");
+    }
+}
+
+#[test]
+fn toml_type_errors_stop_at_a_missing_field() {
+    // A missing field cannot be stepped over: it is the last one reported.
+    let text = edit(
+        &edit(tiny(), "phase = 2", "phase = \"two\""),
+        "location = \"anywhere\"\n",
+        "",
+    );
+    let all = problems(&text);
+    find(&all, "site", "missing field `location`");
+    assert!(all.len() <= 2, "{}", list(&all));
+}
