@@ -108,7 +108,7 @@ pub struct Source<'a> {
     pub name: &'a str,
     pub text: &'a str,
     /// Parsed with spans only when a problem has to be placed.
-    doc: std::cell::OnceCell<Option<toml_edit::Document<&'a str>>>,
+    doc: std::cell::OnceCell<Option<toml_edit::Document<std::borrow::Cow<'a, str>>>>,
     /// Byte offset of the start of each line, built on first use so that
     /// placing many problems costs a binary search each, not a rescan of
     /// the text (65,535 problems in a large file took minutes that way).
@@ -125,10 +125,8 @@ impl<'a> Source<'a> {
         }
     }
 
-    fn doc(&self) -> Option<&toml_edit::Document<&'a str>> {
-        self.doc
-            .get_or_init(|| toml_edit::Document::parse(self.text).ok())
-            .as_ref()
+    fn doc(&self) -> Option<&toml_edit::Document<std::borrow::Cow<'a, str>>> {
+        self.doc.get_or_init(|| spanned_doc(self.text)).as_ref()
     }
 
     fn line_starts(&self) -> &[usize] {
@@ -218,6 +216,30 @@ impl<'a> Source<'a> {
             message: e.message().trim().to_string(),
         }
     }
+}
+
+/// Most integers too large for the span-keeping parser that
+/// [`spanned_doc`] steps over.
+const MAX_BIG_INTEGERS: usize = 100;
+
+/// The text parsed with spans. The span-keeping parser takes integers only
+/// up to `i64::MAX`, where the deserialiser takes `u64` too: so that a
+/// problem in a file with such a number is still placed, each one is
+/// blanked to `0` and spaces (same length, so spans stay true) and the text
+/// parsed again.
+fn spanned_doc(text: &str) -> Option<toml_edit::Document<std::borrow::Cow<'_, str>>> {
+    let mut text = std::borrow::Cow::Borrowed(text);
+    for _ in 0..=MAX_BIG_INTEGERS {
+        let span = match toml_edit::Document::parse(text.clone()) {
+            Ok(doc) => return Some(doc),
+            Err(e) if e.message().contains("overflowed") => e.span()?,
+            Err(_) => return None,
+        };
+        let owned = text.to_mut();
+        let blank = format!("0{}", " ".repeat(span.len().saturating_sub(1)));
+        owned.replace_range(span, &blank);
+    }
+    None
 }
 
 /// Most type errors reported for one file: each costs a parse of the file.
@@ -442,6 +464,16 @@ mod tests {
         }
         let secs = started.elapsed().as_secs_f64();
         assert!(secs < 3.0, "placing {n} problems took {secs:.1} s");
+    }
+
+    #[test]
+    fn fields_after_integers_past_i64_are_still_placed() {
+        let text = "a = 18446744073709551615\n[t]\nb = 18446744073709551614\nc = 1\n";
+        let src = Source::new("big.toml", text);
+        let d = Diagnostic::new(FieldPath::root().key("t").key("c"), "bad");
+        assert_eq!(src.place(&d).line, 4);
+        let d = Diagnostic::new(FieldPath::root().key("t").key("b"), "bad");
+        assert_eq!(src.place(&d).line, 3);
     }
 
     #[test]

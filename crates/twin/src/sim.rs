@@ -151,6 +151,8 @@ impl<'a> Sim<'a> {
         let campus = &sc.campus;
         let seed = opts.seed.unwrap_or(sc.spec.seed);
         let days = opts.days.unwrap_or(sc.spec.days);
+        // A caller's days bypass the scenario's checks: bound them here too.
+        crate::scenario::check_days(days).map_err(|e| format!("days {e}"))?;
         let end = (days * DAY as f64).round() as Time;
         let tenants = crate::tenancy::tenants(&sc.spec, campus);
         let sched =
