@@ -12,6 +12,7 @@ use abilene_scheduler::{Command, Event, JobId, JobSpec, Priority, Scheduler};
 use anyhow::{Result, ensure};
 
 use crate::format::count;
+use crate::out::outln;
 use crate::sched_cmd::load_preset;
 
 /// Issue 3's targets: (GPUs, p99 limit).
@@ -29,7 +30,7 @@ pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
     let t = Instant::now();
     let (base, mut next_id) = busy_campus(&campus, 0.85, 10_000, seed)?;
     let setup = t.elapsed();
-    println!(
+    outln!(
         "sched.setup preset={preset} seed={seed}: {} GPUs, {} busy ({:.1}%), {} running, {} pending; built in {:.2} s",
         count(base.total_gpus()),
         count(base.busy_gpus()),
@@ -39,7 +40,7 @@ pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
         setup.as_secs_f64()
     );
     let mb = base.memory_bytes() as f64 / 1e6;
-    println!(
+    outln!(
         "sched.state_memory: {mb:.1} MB (target <= {MEMORY_TARGET_MB} MB) {}",
         verdict(mb <= MEMORY_TARGET_MB)
     );
@@ -57,7 +58,7 @@ pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
         let p99 = percentile(&times, 0.99);
         let met = p99 <= target;
         all_met &= met;
-        println!(
+        outln!(
             "sched.place gpus={gpus}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms over {samples} samples (target p99 <= {} ms) {}; {spans}",
             ms(p50),
             ms(p99),
@@ -70,13 +71,13 @@ pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
     let rate = throughput(&base, &mut next_id, now, secs)?;
     let met = rate >= THROUGHPUT_TARGET;
     all_met &= met;
-    println!(
+    outln!(
         "sched.throughput small jobs submit+schedule: {} jobs/s sustained over {secs} s (target >= {}) {}",
         count(rate as u64),
         count(THROUGHPUT_TARGET as u64),
         verdict(met)
     );
-    println!(
+    outln!(
         "sched.summary: {}",
         if all_met {
             "all targets met"
@@ -84,7 +85,7 @@ pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
             "some targets MISSED"
         }
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(crate::bench::exit_code(all_met))
 }
 
 fn verdict(met: bool) -> &'static str {
