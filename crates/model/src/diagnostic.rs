@@ -212,8 +212,21 @@ impl<'a> Source<'a> {
             file: self.name.to_string(),
             line,
             column,
-            field: self.path_at(start).to_string(),
+            field: self.toml_error_path(e).to_string(),
             message: e.message().trim().to_string(),
+        }
+    }
+
+    /// The field a `toml` error is about. A field missing from a table is
+    /// the table's problem; one missing from the whole document (an empty
+    /// span) is named, so that every problem has a field.
+    fn toml_error_path(&self, e: &toml::de::Error) -> FieldPath {
+        match e.span() {
+            Some(span) if !span.is_empty() => self.path_at(span.start),
+            _ => match missing_field(e.message()) {
+                Some(name) => FieldPath::root().key(name),
+                None => FieldPath::root(),
+            },
         }
     }
 }
@@ -264,7 +277,7 @@ pub fn deserialize_all<T: serde::de::DeserializeOwned>(
     let mut error = first;
     let mut text = source.text.to_string();
     while problems.len() < MAX_TYPE_ERRORS {
-        let path = Source::new(source.name, &text).path_at(error.span().map_or(0, |s| s.start));
+        let path = Source::new(source.name, &text).toml_error_path(&error);
         if !step_over(&mut doc, &path, error.message()) {
             break;
         }
@@ -273,7 +286,7 @@ pub fn deserialize_all<T: serde::de::DeserializeOwned>(
             Ok(_) => break,
             Err(e) => e,
         };
-        let again = Source::new(source.name, &text).path_at(error.span().map_or(0, |s| s.start));
+        let again = Source::new(source.name, &text).toml_error_path(&error);
         let p = source.place(&Diagnostic::new(again, error.message().trim()));
         if problems.contains(&p) {
             break; // no progress
@@ -350,6 +363,11 @@ fn stand_in(message: &str) -> Option<toml_edit::Value> {
         }
         _ => return None,
     })
+}
+
+/// The name in serde's "missing field `name`".
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
 }
 
 fn holds(span: Option<Range<usize>>, offset: usize) -> bool {

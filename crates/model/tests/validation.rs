@@ -1780,9 +1780,10 @@ fn toml_missing_top_level_table() {
     let all = problems(&text);
     assert_eq!(all.len(), 1, "{}", list(&all));
     assert_eq!(all[0].message, "missing field `fabric`");
-    // The whole document lacks it: the problem sits at its start.
+    // The whole document lacks it: the problem sits at its start, and
+    // names the field so that it is located like every other.
     assert_eq!((all[0].line, all[0].column), (1, 1), "{}", all[0]);
-    assert_eq!(all[0].field, "");
+    assert_eq!(all[0].field, "fabric");
 }
 
 #[test]
