@@ -511,7 +511,9 @@ impl ModelledPrice {
 /// `hour,usd_per_mwh`, then one row per hour, `hour` counting from 0 with no
 /// gaps (row n has hour n), `usd_per_mwh` any finite number (negative prices
 /// are allowed). Spaces around fields are ignored. Element `n` of the result
-/// is the price of hour `n` of the run.
+/// is the price of hour `n` of the run (hour 0 starts at the scenario's
+/// `start`, whatever the calendar date); the file must have a row for every
+/// hour of the run (a scenario whose `days` outrun it is refused at load).
 ///
 /// ```text
 /// hour,usd_per_mwh

@@ -388,7 +388,22 @@ fn check_files(s: &ScenarioSpec, dir: &Path, source: &Source<'_>) -> Vec<Problem
             .key("price")
             .key("csv")
             .key("path");
-        read(at, path, &|n, t| crate::grid::parse_price_csv(n, t).err());
+        // Hour n of the file is hour n of the run: it must have them all.
+        let hours = (s.days.max(0.0) * 24.0).ceil();
+        let short = |n: &str, len: usize| {
+            let message =
+                format!("{n} has {len} hourly prices; the run's {hours} hours need one each");
+            source.place(&Diagnostic::new(at.clone(), message))
+        };
+        read(
+            at.clone(),
+            path,
+            &|n, t| match crate::grid::parse_price_csv(n, t) {
+                Err(p) => Some(p),
+                Ok(p) if (p.len() as f64) < hours => Some(short(n, p.len())),
+                Ok(_) => None,
+            },
+        );
     }
     out
 }
