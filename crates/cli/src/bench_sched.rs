@@ -12,6 +12,7 @@ use abilene_scheduler::{Command, Event, JobId, JobSpec, Priority, Scheduler};
 use anyhow::{Result, ensure};
 
 use crate::format::count;
+use crate::out::outln;
 use crate::sched_cmd::load_preset;
 
 /// Issue 3's targets: (GPUs, p99 limit).
@@ -35,7 +36,7 @@ pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
     let t = Instant::now();
     let (base, mut next_id) = busy_campus(&campus, 0.85, 10_000, seed)?;
     let setup = t.elapsed();
-    println!(
+    outln!(
         "sched.setup preset={preset} seed={seed}: {} GPUs, {} busy ({:.1}%), {} running, {} pending; built in {:.2} s",
         count(base.total_gpus()),
         count(base.busy_gpus()),
@@ -45,7 +46,7 @@ pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
         setup.as_secs_f64()
     );
     let mb = base.memory_bytes() as f64 / 1e6;
-    println!(
+    outln!(
         "sched.state_memory: {mb:.1} MB (target <= {MEMORY_TARGET_MB} MB) {}",
         verdict(mb <= MEMORY_TARGET_MB)
     );
@@ -65,7 +66,7 @@ pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
         let p99 = percentile(&times, 0.99);
         let met = p99 <= target;
         all_met &= met;
-        println!(
+        outln!(
             "sched.place gpus={gpus}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms over {samples} samples (target p99 <= {} ms) {}; {spans}",
             ms(p50),
             ms(p99),
@@ -78,7 +79,7 @@ pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
     let rate = throughput(&base, &mut next_id, now, secs)?;
     let met = rate >= THROUGHPUT_TARGET;
     all_met &= met;
-    println!(
+    outln!(
         "sched.throughput small jobs submit+schedule: {} jobs/s sustained over {secs} s (target >= {}) {}",
         count(rate as u64),
         count(THROUGHPUT_TARGET as u64),
@@ -86,7 +87,7 @@ pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
     );
     all_met &= snapshot_round_trip(&base)?;
     all_met &= list_jobs_latency(&base, &mut next_id, quick)?;
-    println!(
+    outln!(
         "sched.summary: {}",
         if all_met {
             "all targets met"
@@ -94,7 +95,7 @@ pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
             "some targets MISSED"
         }
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(crate::bench::exit_code(all_met))
 }
 
 fn verdict(met: bool) -> &'static str {
@@ -232,7 +233,7 @@ fn snapshot_round_trip(base: &Scheduler) -> Result<bool> {
     let mb = bytes.len() as f64 / 1e6;
     let total = took_out + took_in;
     let met = total <= SNAPSHOT_TARGET && mb <= SNAPSHOT_SIZE_TARGET_MB;
-    println!(
+    outln!(
         "sched.snapshot: {mb:.1} MB, serialised in {:.1} ms, restored (indices rebuilt, invariants checked) in {:.1} ms (target <= {} ms in all, <= {SNAPSHOT_SIZE_TARGET_MB} MB) {}",
         ms(took_out),
         ms(took_in),
@@ -271,7 +272,7 @@ fn list_jobs_latency(base: &Scheduler, next_id: &mut u64, quick: bool) -> Result
     times.sort();
     let p99 = percentile(&times, 0.99);
     let met = p99 <= LIST_TARGET;
-    println!(
+    outln!(
         "sched.list_jobs tenant=tenant-c page=100 among {} live jobs: p50 {:.3} ms, p99 {:.3} ms over {samples} pages (target p99 <= {} ms) {}",
         count(jobs),
         ms(percentile(&times, 0.5)),

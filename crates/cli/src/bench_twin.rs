@@ -9,6 +9,7 @@ use abilene_twin::sim::RunOptions;
 use anyhow::Result;
 
 use crate::bench::peak_rss_mb;
+use crate::out::outln;
 
 /// Issue 4's targets, seconds of wall time.
 const MONTH_TARGET_S: f64 = 10.0;
@@ -28,7 +29,7 @@ pub fn run_bench(quick: bool) -> Result<ExitCode> {
         let (secs, out) = timed(&full, days)?;
         let met = quick || secs <= target_s;
         all_met &= met;
-        println!(
+        outln!(
             "twin.{name} scenario=abilene-30d days={days}: {secs:.2} s wall ({:.0} simulated days/s; {} failures, {} jobs) (target {target_days} days <= {target_s} s) {}",
             days / secs.max(1e-9),
             out.0,
@@ -40,7 +41,7 @@ pub fn run_bench(quick: bool) -> Result<ExitCode> {
     let (secs, out) = timed(&replay, replay.spec.days)?;
     let met = secs <= REPLAY_TARGET_S;
     all_met &= met;
-    println!(
+    outln!(
         "twin.openb_replay on its 1,213-node cluster, {} days: {secs:.3} s wall ({} jobs) (target <= {REPLAY_TARGET_S} s) {}",
         replay.spec.days,
         out.1,
@@ -50,14 +51,14 @@ pub fn run_bench(quick: bool) -> Result<ExitCode> {
         Some(mb) => {
             let met = mb <= MEMORY_TARGET_MB;
             all_met &= met;
-            println!(
+            outln!(
                 "twin.peak_rss: {mb:.0} MB for this whole process (target <= {MEMORY_TARGET_MB} MB) {}",
                 verdict(met, false)
             );
         }
-        None => println!("twin.peak_rss: unavailable (needs /proc/self/status)"),
+        None => outln!("twin.peak_rss: unavailable (needs /proc/self/status)"),
     }
-    println!(
+    outln!(
         "twin.summary: {}",
         if all_met {
             "all targets met"
@@ -65,7 +66,7 @@ pub fn run_bench(quick: bool) -> Result<ExitCode> {
             "some targets MISSED"
         }
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(crate::bench::exit_code(all_met))
 }
 
 fn verdict(met: bool, quick: bool) -> &'static str {

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
 use crate::format::{count, number, table};
+use crate::out::{out, outln};
 
 #[derive(Subcommand)]
 pub enum CampusCommand {
@@ -70,7 +71,7 @@ impl CampusSource {
     /// Reads and builds the campus; on problems prints them all and returns None.
     pub fn load(&self) -> Result<Option<Campus>> {
         let (name, text) = self.read()?;
-        match Campus::load(&name, &text) {
+        match Campus::load_with(&name, &text, &abilene_twin::scenario::machine_limits()) {
             Ok(c) => Ok(Some(c)),
             Err(e) => {
                 eprintln!("{e}");
@@ -88,9 +89,9 @@ pub fn run(cmd: CampusCommand) -> Result<ExitCode> {
             };
             let summary = campus.summary();
             if json {
-                println!("{}", serde_json::to_string_pretty(&summary)?);
+                outln!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
-                print!("{}", render(&summary));
+                out!("{}", render(&summary));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -99,7 +100,7 @@ pub fn run(cmd: CampusCommand) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             };
             let s = campus.summary();
-            println!(
+            outln!(
                 "ok: {} buildings, {} halls, {} racks, {} GPUs",
                 s.total.buildings,
                 s.total.halls,
@@ -113,7 +114,7 @@ pub fn run(cmd: CampusCommand) -> Result<ExitCode> {
                 .iter()
                 .map(|p| vec![p.name.to_string(), p.file.to_string(), p.about.to_string()])
                 .collect();
-            println!("{}", table(&["preset", "file", "what"], rows, 3));
+            outln!("{}", table(&["preset", "file", "what"], rows, 3));
             Ok(ExitCode::SUCCESS)
         }
         CampusCommand::Export { name } => {
@@ -123,7 +124,7 @@ pub fn run(cmd: CampusCommand) -> Result<ExitCode> {
                     preset::names().join(", ")
                 )
             })?;
-            print!("{}", p.toml);
+            out!("{}", p.toml);
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -132,12 +133,12 @@ pub fn run(cmd: CampusCommand) -> Result<ExitCode> {
 pub fn demo() -> Result<ExitCode> {
     let p = preset::preset("abilene").context("abilene preset is shipped")?;
     let campus = Campus::load(p.file, p.toml).map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!(
+    outln!(
         "abilene demo: the Abilene campus as modelled in {}\n",
         p.file
     );
-    print!("{}", render(&campus.summary()));
-    println!(
+    out!("{}", render(&campus.summary()));
+    outln!(
         "\n--- 30 days of the whole campus in the digital twin (scenarios/abilene-30d.toml) ---\n"
     );
     let sc = crate::sim_cmd::abilene_30d()?;
@@ -150,7 +151,7 @@ pub fn demo() -> Result<ExitCode> {
         quiet: false,
     };
     let code = crate::sim_cmd::simulate(&sc, &args)?;
-    println!(
+    outln!(
         "\nOpen out/demo/report.html for the plots. More: `abilene sched demo` (a guaranteed\n\
          100,000-GPU run reclaims borrowed capacity), `abilene sim scenarios/abilene-2026.toml`\n\
          (the year of expansion), `abilene campus validate FILE`."

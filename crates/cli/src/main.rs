@@ -5,6 +5,7 @@ mod bench_sched;
 mod bench_twin;
 mod campus_cmd;
 mod format;
+mod out;
 mod sched_cmd;
 mod sim_cmd;
 
@@ -54,6 +55,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of our output has gone (`| head`): done, as Unix tools.
+        Err(e) if e.downcast_ref::<out::Closed>().is_some() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

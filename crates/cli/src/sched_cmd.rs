@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 
 use crate::format::count;
+use crate::out::outln;
 
 #[derive(Subcommand)]
 pub enum SchedCommand {
@@ -43,7 +44,7 @@ pub fn load_preset(name: &str) -> Result<Campus> {
 fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
     let campus = load_preset(preset_name)?;
     let gb200 = campus.gpu_count();
-    println!(
+    outln!(
         "Campus `{preset_name}`: {} GPUs in {} buildings.",
         count(u64::from(gb200)),
         campus.buildings.len()
@@ -51,7 +52,7 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
     let (mut s, mut id) = busy_campus(&campus, 0.85, 2_000, seed)?;
     let b = s.usage("tenant-b", GB200).unwrap_or(0);
     let c = s.usage("tenant-c", GB200).unwrap_or(0);
-    println!(
+    outln!(
         "Background: {} GPUs busy ({:.0}%), tenant-b using {} and tenant-c {} (each guaranteed {}), {} jobs pending.",
         count(s.busy_gpus()),
         100.0 * s.busy_gpus() as f64 / s.total_gpus() as f64,
@@ -61,7 +62,7 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
         count(s.pending_count() as u64),
     );
     let frontier = s.usage("frontier", GB200).unwrap_or(0);
-    println!(
+    outln!(
         "OpenAI's frontier project uses {} of its guaranteed GPUs.\n",
         count(frontier)
     );
@@ -107,16 +108,14 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
         }
     }
     let Some((p, borrowed)) = placement else {
-        println!(
+        outln!(
             "The 100,000-GPU run did not start: {:?}",
             s.pending_reason(run)
         );
         return Ok(ExitCode::FAILURE);
     };
-    println!(
-        "Submitted OpenAI's 100,000-GPU run (Critical, inside its guarantee) as the fill ends."
-    );
-    println!(
+    outln!("Submitted OpenAI's 100,000-GPU run (Critical, inside its guarantee) as the fill ends.");
+    outln!(
         "  One scheduling pass, {:.1} ms, preempted:",
         took.as_secs_f64() * 1e3
     );
@@ -126,13 +125,13 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
             "c-finetune" => "tenant-c, borrowed beyond its guarantee",
             _ => "OpenAI, borrowed from frontier or of a lower class",
         };
-        println!(
+        outln!(
             "    {n:>4} jobs of {project:<10} ({why}): {} GPU-hours lost since their checkpoints; requeued first",
             count(*lost / 3600)
         );
     }
     let per_building = campus.buildings[0].gpus.len() as u64;
-    println!(
+    outln!(
         "  Placed on {} GPUs: {} NVLink domains, {} leaf groups, {} buildings of {} GPUs each; {} warm spare trays; borrowed: {borrowed}.",
         count(u64::from(p.gpus)),
         count(u64::from(p.domains)),
@@ -141,7 +140,7 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
         count(per_building),
         p.spares.len()
     );
-    println!(
+    outln!(
         "  tenant-b now uses {}, tenant-c {}; OpenAI frontier {}.",
         count(s.usage("tenant-b", GB200).unwrap_or(0)),
         count(s.usage("tenant-c", GB200).unwrap_or(0)),
@@ -168,15 +167,15 @@ fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {
                 Recovery::Requeued => "requeued at the front",
                 Recovery::ReplicaLost => "lost a replica",
             };
-            println!(
+            outln!(
                 "\n2h10m into the run tray {tray} failed: the run {how}, losing the {} minutes since its checkpoint at 2h00m.",
                 lost_work / 60
             );
         }
     }
-    println!("  Spare trays left: {}.", s.job_spares(run).len());
+    outln!("  Spare trays left: {}.", s.job_spares(run).len());
     s.check_invariants()
         .map_err(|e| anyhow::anyhow!("invariant broken: {e}"))?;
-    println!("\nInvariants hold: no GPU given twice, gangs whole, quotas within limits.");
+    outln!("\nInvariants hold: no GPU given twice, gangs whole, quotas within limits.");
     Ok(ExitCode::SUCCESS)
 }

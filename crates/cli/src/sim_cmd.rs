@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use abilene_twin::metrics::RunOutput;
 use abilene_twin::report;
-use abilene_twin::run::{run, run_replicas, spreads};
+use abilene_twin::run::{MAX_REPLICAS, run, run_replicas, spreads};
 use abilene_twin::scenario::{Scenario, ScenarioError};
 use abilene_twin::sim::RunOptions;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::out::outln;
 
 /// The 30-day whole-campus scenario, shipped in the binary for `abilene
 /// demo` and `abilene bench twin`.
@@ -20,7 +22,7 @@ pub const ABILENE_30D: &str = include_str!("../../../scenarios/abilene-30d.toml"
 pub struct SimArgs {
     /// Scenario TOML file (see scenarios/)
     pub scenario: PathBuf,
-    /// Simulate this many days instead of the scenario's
+    /// Simulate this many days instead of the scenario's (above 0, at most 3,660)
     #[arg(long)]
     pub days: Option<f64>,
     /// Seed instead of the scenario's
@@ -29,8 +31,8 @@ pub struct SimArgs {
     /// Folder for summary.json, hourly.csv, jobs.csv and report.html
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
-    /// Run this many seeds (on all cores) and report means with 90% intervals
-    #[arg(long, default_value_t = 1)]
+    /// Run this many seeds (on all cores) and report means with 90% intervals; 1 to 1,000
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICAS)))]
     pub replicas: u32,
     /// No progress bar
     #[arg(long)]
@@ -48,13 +50,14 @@ pub fn sim(args: &SimArgs) -> Result<ExitCode> {
     simulate(&sc, args)
 }
 
-/// Runs a loaded scenario and writes its outputs.
+/// Runs a loaded scenario and writes its outputs: the files first, so that
+/// a closed or full standard output cannot lose them.
 pub fn simulate(sc: &Scenario, args: &SimArgs) -> Result<ExitCode> {
-    if let Some(d) = args.days
-        && !(d.is_finite() && d > 0.0)
-    {
-        anyhow::bail!("--days must be above 0, got {d}");
+    if let Some(d) = args.days {
+        abilene_twin::scenario::check_days(d).map_err(|e| anyhow::anyhow!("--days {e}"))?;
     }
+    // A bad --out is found now, not after the whole run.
+    report::prepare_dir(&args.out)?;
     let opts = RunOptions {
         days: args.days,
         seed: args.seed,
@@ -77,9 +80,9 @@ pub fn simulate(sc: &Scenario, args: &SimArgs) -> Result<ExitCode> {
         Vec::new()
     };
     let first = runs.first().context("at least one run")?;
-    println!("{}", report::summary_text(&first.summary, &spread));
     let written = report::write_outputs(&args.out, first, &spread)?;
-    println!(
+    outln!("{}", report::summary_text(&first.summary, &spread));
+    outln!(
         "Simulated {:.0} days x {} seed(s) in {:.1} s ({:.0} simulated days per second).",
         days,
         runs.len(),
@@ -87,7 +90,7 @@ pub fn simulate(sc: &Scenario, args: &SimArgs) -> Result<ExitCode> {
         days * runs.len() as f64 / wall.max(1e-9)
     );
     for p in written {
-        println!("wrote {}", p.display());
+        outln!("wrote {}", p.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,7 +13,7 @@ use crate::hall::HallLoad;
 use crate::ids::*;
 use crate::power::{self, Stage};
 use crate::spec::CampusSpec;
-use crate::validate::validate;
+use crate::validate::{Limits, validate_with};
 
 /// Names the canonical form that [`Campus::fingerprint`] hashes; a new form
 /// gets a new name, so it never collides with an old one.
@@ -94,18 +94,27 @@ impl Campus {
     /// Parses, validates and builds a campus from TOML text; `name` is the
     /// file name used in error messages.
     pub fn load(name: &str, text: &str) -> Result<Campus, LoadError> {
+        Campus::load_with(name, text, &Limits::default())
+    }
+
+    /// [`Campus::load`] on a machine with `limits`.
+    pub fn load_with(name: &str, text: &str, limits: &Limits) -> Result<Campus, LoadError> {
         let source = Source::new(name, text);
-        let spec: CampusSpec = toml::from_str(text).map_err(|e| LoadError {
-            problems: vec![source.place_toml_error(&e)],
-        })?;
-        Campus::build(spec).map_err(|diags| LoadError {
+        let spec: CampusSpec = crate::diagnostic::deserialize_all(&source)
+            .map_err(|problems| LoadError { problems })?;
+        Campus::build_with(spec, limits).map_err(|diags| LoadError {
             problems: diags.iter().map(|d| source.place(d)).collect(),
         })
     }
 
     /// Validates and builds a campus from its spec.
     pub fn build(spec: CampusSpec) -> Result<Campus, Vec<Diagnostic>> {
-        let diags = validate(&spec);
+        Campus::build_with(spec, &Limits::default())
+    }
+
+    /// [`Campus::build`] on a machine with `limits`.
+    pub fn build_with(spec: CampusSpec, limits: &Limits) -> Result<Campus, Vec<Diagnostic>> {
+        let diags = validate_with(&spec, limits);
         if !diags.is_empty() {
             return Err(diags);
         }

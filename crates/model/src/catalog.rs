@@ -94,11 +94,23 @@ impl Catalog {
         Catalog { keys, skus }
     }
 
+    /// The id of `key`; `None` also for a key past the 65,536 that ids can
+    /// name (validation refuses such a catalogue), never another SKU's id.
     pub fn lookup(&self, key: &str) -> Option<SkuId> {
         self.keys
             .binary_search_by(|k| k.as_str().cmp(key))
             .ok()
-            .map(|i| SkuId(i as u16))
+            .and_then(|i| u16::try_from(i).ok())
+            .map(SkuId)
+    }
+
+    /// Rack types known, built-in and the campus's own.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 
     pub fn get(&self, id: SkuId) -> &SkuSpec {
@@ -118,7 +130,7 @@ impl Catalog {
             .iter()
             .zip(&self.skus)
             .enumerate()
-            .map(|(i, (k, s))| (SkuId(i as u16), k.as_str(), s))
+            .map_while(|(i, (k, s))| Some((SkuId(u16::try_from(i).ok()?), k.as_str(), s)))
     }
 }
 
@@ -135,6 +147,22 @@ mod tests {
         let gb200 = &skus["gb200-nvl72"];
         assert_eq!(gb200.gpus_per_rack(), 72);
         assert_eq!(gb200.installed_psu_kw(), 264.0);
+    }
+
+    #[test]
+    fn keys_past_the_id_range_are_not_found_as_other_skus() {
+        let sku = builtin_skus()["gb200-nvl72"].clone();
+        let many: BTreeMap<String, SkuSpec> = (0..70_000)
+            .map(|i| (format!("s{i:05}"), sku.clone()))
+            .collect();
+        let catalog = Catalog::new(&many);
+        assert!(catalog.len() > usize::from(u16::MAX) + 1);
+        // The last key sorts past id 65,535: it must not wrap to a low id.
+        let last = catalog.keys().last().unwrap().to_string();
+        assert_eq!(catalog.lookup(&last), None);
+        let first = catalog.keys().next().unwrap().to_string();
+        assert_eq!(catalog.key(catalog.lookup(&first).unwrap()), first);
+        assert_eq!(catalog.iter().count(), usize::from(u16::MAX) + 1);
     }
 
     #[test]

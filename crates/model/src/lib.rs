@@ -34,3 +34,4 @@ pub use ids::*;
 pub use names::{Level, Location, NameError};
 pub use spec::CampusSpec;
 pub use topology::Proximity;
+pub use validate::Limits;

@@ -14,9 +14,74 @@ use crate::spec::*;
 const MAX_BUILDINGS: u64 = u16::MAX as u64;
 const MAX_HALLS: u64 = u16::MAX as u64;
 const MAX_GPUS: u64 = u32::MAX as u64;
+/// Rack types a campus may know, built-in and its own: a [`crate::SkuId`]
+/// is 16 bits.
+pub const MAX_SKUS: usize = u16::MAX as usize + 1;
+/// Trays in one NVLink domain: the scheduler keeps a domain's free trays as
+/// the bits of a 64-bit mask (`crates/scheduler/src/topo.rs`,
+/// `MAX_DOMAIN_TRAYS`). NVLink 5 allows up to 576 GPUs per domain
+/// (domain.md §2), 144 four-GPU trays, which this does not yet model.
+pub const MAX_NVLINK_DOMAIN_TRAYS: u32 = 64;
+
+/// How much memory the built campus may take; set by the caller, since
+/// this crate does no I/O and cannot ask the machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes the campus's arrays (units, racks, trays, GPUs) may take.
+    pub index_bytes: u64,
+    /// Where the figure comes from, for the message.
+    pub why: String,
+}
+
+/// Assumed when the machine's memory is unknown: 4 GiB, room for campuses
+/// a hundred times the 400,000 GPUs of Abilene (domain.md §1).
+const DEFAULT_INDEX_BYTES: u64 = 4 << 30;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            index_bytes: DEFAULT_INDEX_BYTES,
+            why: "the default for a machine of unknown memory".into(),
+        }
+    }
+}
+
+impl Limits {
+    /// A quarter of `total_bytes` of memory: the scheduler and the twin keep
+    /// state of about the same size per tray and GPU, and the machine has
+    /// other work.
+    pub fn for_memory(total_bytes: u64) -> Limits {
+        Limits {
+            index_bytes: total_bytes / 4,
+            why: format!(
+                "a quarter of this machine's {} of memory",
+                gigabytes(total_bytes)
+            ),
+        }
+    }
+}
+
+fn gigabytes(bytes: u64) -> String {
+    format!("{:.1} GB", bytes as f64 / 1e9)
+}
+
+/// Bytes the built campus's arrays take for `load`, saturating.
+pub fn index_bytes(load: &HallLoad) -> u64 {
+    use std::mem::size_of;
+    let per = |n: u64, size: usize| n.saturating_mul(size as u64);
+    per(load.units, size_of::<crate::Unit>())
+        .saturating_add(per(load.racks, size_of::<crate::Rack>()))
+        .saturating_add(per(load.trays, size_of::<crate::Tray>()))
+        .saturating_add(per(load.gpus, size_of::<crate::TrayId>()))
+}
 
 /// All problems with `spec`; empty when it can be built.
 pub fn validate(spec: &CampusSpec) -> Vec<Diagnostic> {
+    validate_with(spec, &Limits::default())
+}
+
+/// All problems with `spec` on a machine with `limits`.
+pub fn validate_with(spec: &CampusSpec, limits: &Limits) -> Vec<Diagnostic> {
     let mut v = Validator::default();
     let root = FieldPath::root();
     v.site(&spec.site, &root.key("site"));
@@ -25,6 +90,16 @@ pub fn validate(spec: &CampusSpec) -> Vec<Diagnostic> {
         v.sku(sku, &root.key("sku").key(key));
     }
     let catalog = Catalog::new(&spec.skus);
+    if catalog.len() > MAX_SKUS {
+        v.err(
+            root.key("sku"),
+            format!(
+                "the catalogue has {} rack types, built-in and this file's `[sku]` tables; \
+                 at most {MAX_SKUS} are supported",
+                catalog.len()
+            ),
+        );
+    }
     for (name, body) in &spec.hall_templates {
         let path = root.key("hall_template").key(name);
         v.unit_groups(&body.scalable_units, &catalog, &path.key("scalable_units"));
@@ -104,6 +179,21 @@ pub fn validate(spec: &CampusSpec) -> Vec<Diagnostic> {
             format!(
                 "campus has {} GPUs; at most {MAX_GPUS} are supported",
                 campus.gpus
+            ),
+        );
+    }
+    let bytes = index_bytes(&campus);
+    if bytes > limits.index_bytes {
+        v.err(
+            root.key("building"),
+            format!(
+                "the campus's index needs {} for {} GPUs in {} trays and {} racks; the limit is {}, {}",
+                gigabytes(bytes),
+                campus.gpus,
+                campus.trays,
+                campus.racks,
+                gigabytes(limits.index_bytes),
+                limits.why
             ),
         );
     }
@@ -247,6 +337,15 @@ impl Validator {
         self.at_least_one(path, "nvlink_domain_trays", s.nvlink_domain_trays);
         self.at_least_one(path, "nics_per_gpu", s.nics_per_gpu);
         self.at_least_one(path, "psus", s.psus);
+        if s.nvlink_domain_trays > MAX_NVLINK_DOMAIN_TRAYS {
+            self.err(
+                path.key("nvlink_domain_trays"),
+                format!(
+                    "must be from 1 to {MAX_NVLINK_DOMAIN_TRAYS} trays (the scheduler's domain mask), got {}",
+                    s.nvlink_domain_trays
+                ),
+            );
+        }
         if s.trays_per_rack > 255 {
             self.err(
                 path.key("trays_per_rack"),
@@ -265,7 +364,7 @@ impl Validator {
                 "at most 64 GPUs per tray are supported",
             );
         }
-        if s.nvlink_domain_trays > 0 && s.trays_per_rack % s.nvlink_domain_trays != 0 {
+        if s.nvlink_domain_trays > 0 && !s.trays_per_rack.is_multiple_of(s.nvlink_domain_trays) {
             self.err(
                 path.key("nvlink_domain_trays"),
                 format!(

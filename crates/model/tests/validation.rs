@@ -491,6 +491,94 @@ fn oversized_custom_sku_is_reported_not_a_panic() {
 }
 
 #[test]
+fn nvlink_domain_beyond_the_scheduler_mask_is_refused_by_validate() {
+    // 80 trays in one domain: the scheduler's 64-bit mask cannot hold it,
+    // which only `sim` used to find out.
+    let text = edit(
+        &edit(
+            &tiny_with_sku("trays_per_rack = 8", "trays_per_rack = 80"),
+            "nvlink_domain_trays = 8",
+            "nvlink_domain_trays = 80",
+        ),
+        "{ sku = \"hgx-h100\", count = 1, racks_per_unit = 4 }",
+        "{ sku = \"custom\", count = 1, racks_per_unit = 1 }",
+    );
+    let all = problems(&text);
+    let p = find(
+        &all,
+        "sku.custom.nvlink_domain_trays",
+        "must be from 1 to 64 trays",
+    );
+    assert!(p.message.contains("got 80"), "{p}");
+    assert_eq!(p.line, line_of(&text, "nvlink_domain_trays = 80"));
+}
+
+#[test]
+fn more_skus_than_ids_can_name_are_refused() {
+    // 4 built-in rack types plus 65,533 of the file's: one past 16-bit ids,
+    // which used to wrap and make lookups land on the wrong rack type.
+    let mut spec: abilene_model::CampusSpec = toml::from_str(tiny()).unwrap();
+    let sku = abilene_model::catalog::builtin_skus()["gb200-nvl72"].clone();
+    for i in 0..65_533 {
+        spec.skus.insert(format!("extra-{i:05}"), sku.clone());
+    }
+    let diags = abilene_model::validate::validate(&spec);
+    assert!(
+        diags.iter().any(|d| d.path.to_string() == "sku"
+            && d.message.contains("65537 rack types")
+            && d.message.contains("at most 65536")),
+        "{diags:?}"
+    );
+    spec.skus.pop_last();
+    let diags = abilene_model::validate::validate(&spec);
+    assert!(
+        diags.iter().all(|d| d.path.to_string() != "sku"),
+        "{diags:?}"
+    );
+}
+
+#[test]
+fn campus_index_larger_than_the_machine_allows_is_refused_before_allocating() {
+    // Just under the 2^32 GPU ids: 59,652,000 GB200 racks. Its index would
+    // take ~42 GB; the load must refuse it, naming the figure and the limit.
+    let text = edit(
+        tiny(),
+        "{ sku = \"hgx-h100\", count = 1, racks_per_unit = 4 }",
+        "{ sku = \"gb200-nvl72\", count = 59652000, racks_per_unit = 1 }",
+    );
+    let all = problems(&text);
+    let p = find(&all, "building", "the campus's index needs");
+    assert!(p.message.contains("the limit is 4.3 GB"), "{p}");
+    assert!(p.message.contains("4294944864 GPUs"), "{p}");
+    assert_eq!(p.line, line_of_nth(&text, "[[building]]", 0));
+    assert!(
+        all.iter().all(|p| !p.message.contains("are supported")),
+        "the GPU count itself fits: {}",
+        list(&all)
+    );
+}
+
+#[test]
+fn index_limit_follows_the_machine() {
+    let limits = abilene_model::Limits::for_memory(8 << 30);
+    assert_eq!(limits.index_bytes, 2 << 30);
+    assert!(limits.why.contains("8.6 GB"), "{}", limits.why);
+    let spec: abilene_model::CampusSpec = toml::from_str(tiny()).unwrap();
+    let small = abilene_model::Limits {
+        index_bytes: 1_000,
+        why: "a test".into(),
+    };
+    let diags = abilene_model::validate::validate_with(&spec, &small);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("the limit is 0.0 GB, a test")),
+        "{diags:?}"
+    );
+    assert!(abilene_model::validate::validate_with(&spec, &limits).is_empty());
+}
+
+#[test]
 fn site_supply_short_of_facility_load() {
     // IT 1.79 MW x PUE 1.1 = 1.97 MW against 0 MW grid + 1 MW of gas.
     let text = edit(
@@ -1749,7 +1837,58 @@ fn toml_missing_top_level_table() {
     let all = problems(&text);
     assert_eq!(all.len(), 1, "{}", list(&all));
     assert_eq!(all[0].message, "missing field `fabric`");
-    // The whole document lacks it: the problem sits at its start.
+    // The whole document lacks it: the problem sits at its start, and
+    // names the field so that it is located like every other.
     assert_eq!((all[0].line, all[0].column), (1, 1), "{}", all[0]);
-    assert_eq!(all[0].field, "");
+    assert_eq!(all[0].field, "fabric");
+}
+
+#[test]
+fn toml_type_errors_are_reported_together() {
+    // Four errors the deserialiser can step over, in four places: all of
+    // them in one run, each at its own line and field, in file order.
+    let text = edit(
+        &edit(
+            &edit(
+                &edit(tiny(), "phase = 2", "phase = \"two\""),
+                "location = \"anywhere\"",
+                "location = \"anywhere\"\ncolour = \"red\"",
+            ),
+            "{ sku = \"gb200-nvl72\", count = 2, racks_per_unit = 4 }",
+            "{ sku = \"gb200-nvl72\", count = \"2\", racks_per_unit = 4 }",
+        ),
+        "[fabric.super_spine]\nradix = 64",
+        "[fabric.super_spine]\nradix = -64",
+    );
+    let all = problems(&text);
+    let want = [
+        ("site.colour", "colour = \"red\""),
+        ("fabric.super_spine.radix", "radix = -64"),
+        (
+            "hall_template.small-gb200.scalable_units[0].count",
+            "count = \"2\"",
+        ),
+        ("building[1].phase", "phase = \"two\""),
+    ];
+    assert_eq!(all.len(), want.len(), "{}", list(&all));
+    for (field, needle) in want {
+        let p = all
+            .iter()
+            .find(|p| p.field == field)
+            .unwrap_or_else(|| panic!("no problem at {field}:\n{}", list(&all)));
+        assert_eq!(p.line, line_of(&text, needle), "{p}");
+    }
+}
+
+#[test]
+fn toml_type_errors_stop_at_a_missing_field() {
+    // A missing field cannot be stepped over: it is the last one reported.
+    let text = edit(
+        &edit(tiny(), "phase = 2", "phase = \"two\""),
+        "location = \"anywhere\"\n",
+        "",
+    );
+    let all = problems(&text);
+    find(&all, "site", "missing field `location`");
+    assert!(all.len() <= 2, "{}", list(&all));
 }

@@ -150,7 +150,7 @@ impl Scheduler {
             }
             Need::Gpus(spec.gpus)
         } else {
-            if spec.gpus % gpt != 0 {
+            if !spec.gpus.is_multiple_of(gpt) {
                 return Err(shape(ShapeProblem::NotWholeTrays {
                     gpus: spec.gpus,
                     per_tray: gpt,
@@ -159,7 +159,7 @@ impl Scheduler {
             }
             let trays = spec.gpus / gpt;
             let tp = spec.tp_gpus.max(gpt);
-            if tp % gpt != 0 {
+            if !tp.is_multiple_of(gpt) {
                 return Err(shape(ShapeProblem::GroupNotWholeTrays {
                     tp_gpus: spec.tp_gpus,
                     per_tray: gpt,
@@ -172,7 +172,7 @@ impl Scheduler {
                     domain_trays: dom,
                 }));
             }
-            if trays % k != 0 {
+            if !trays.is_multiple_of(k) {
                 return Err(shape(ShapeProblem::Indivisible {
                     trays,
                     group_trays: k,

@@ -5,20 +5,15 @@ mod common;
 use abilene_scheduler::*;
 use common::*;
 
-fn started(events: &[Event], id: u64) -> Option<&Placement> {
-    events.iter().find_map(|e| match e {
-        Event::Started { job, placement, .. } if job.0 == id => Some(placement),
-        _ => None,
-    })
-}
-
 #[test]
 fn a_rack_sized_job_lands_in_one_nvlink_domain() {
     let mut s = tiny_scheduler();
-    let (ev, err) = s.step(
-        0,
-        [Command::Submit(JobSpec::training(1, "pretrain", GB200, 72))],
-    );
+    let (ev, err) = s
+        .step(
+            0,
+            [Command::Submit(JobSpec::training(1, "pretrain", GB200, 72))],
+        )
+        .into_parts();
     assert!(err.is_empty());
     let p = started(&ev, 1).expect("started");
     assert_eq!((p.domains, p.leaf_groups, p.buildings), (1, 1, 1));
@@ -28,14 +23,16 @@ fn a_rack_sized_job_lands_in_one_nvlink_domain() {
 #[test]
 fn small_jobs_pack_into_partly_used_trays_and_racks() {
     let mut s = tiny_scheduler();
-    let (ev, _) = s.step(
-        0,
-        [
-            Command::Submit(JobSpec::training(1, "research", GB200, 2)),
-            Command::Submit(JobSpec::training(2, "research", GB200, 2)),
-            Command::Submit(JobSpec::training(3, "research", GB200, 8)),
-        ],
-    );
+    let (ev, _) = s
+        .step(
+            0,
+            [
+                Command::Submit(JobSpec::training(1, "research", GB200, 2)),
+                Command::Submit(JobSpec::training(2, "research", GB200, 2)),
+                Command::Submit(JobSpec::training(3, "research", GB200, 8)),
+            ],
+        )
+        .into_parts();
     let a = started(&ev, 1).unwrap();
     let b = started(&ev, 2).unwrap();
     let c = started(&ev, 3).unwrap();
@@ -49,9 +46,13 @@ fn quota_blocks_and_says_so() {
     let mut s = tiny_scheduler();
     // research is guaranteed 72 and may borrow without limit, but openai
     // (288) + acme (288 borrow) bound... use acme's ceiling: 144 + 288.
-    let (ev, _) = s.step(0, [Command::Submit(JobSpec::training(1, "ft", GB200, 432))]);
+    let (ev, _) = s
+        .step(0, [Command::Submit(JobSpec::training(1, "ft", GB200, 432))])
+        .into_parts();
     assert!(started(&ev, 1).is_some());
-    let (ev, _) = s.step(1, [Command::Submit(JobSpec::training(2, "ft", GB200, 4))]);
+    let (ev, _) = s
+        .step(1, [Command::Submit(JobSpec::training(2, "ft", GB200, 4))])
+        .into_parts();
     assert!(started(&ev, 2).is_none());
     assert_eq!(
         s.pending_reason(JobId(2)),
@@ -68,18 +69,20 @@ fn guaranteed_job_reclaims_borrowed_capacity() {
     // acme borrows 432 GPUs (guarantee 144 + 288 borrowed).
     let mut borrowed = JobSpec::training(1, "ft", GB200, 432);
     borrowed.checkpoint_interval = 600;
-    let (ev, _) = s.step(0, [Command::Submit(borrowed)]);
+    let (ev, _) = s.step(0, [Command::Submit(borrowed)]).into_parts();
     assert!(matches!(
         ev.iter().find(|e| matches!(e, Event::Started { .. })),
         Some(Event::Started { borrowed: true, .. })
     ));
     // openai's pretrain asks for its guarantee of 216.
-    let (ev, _) = s.step(
-        1000,
-        [Command::Submit(JobSpec::training(
-            2, "pretrain", GB200, 216,
-        ))],
-    );
+    let (ev, _) = s
+        .step(
+            1000,
+            [Command::Submit(JobSpec::training(
+                2, "pretrain", GB200, 216,
+            ))],
+        )
+        .into_parts();
     let p = started(&ev, 2).expect("guarantee honoured in one pass");
     assert_eq!(p.gpus, 216);
     assert!(ev.iter().any(
@@ -94,10 +97,12 @@ fn failed_tray_restarts_on_a_spare_or_requeues() {
     let mut j = JobSpec::training(1, "pretrain", GB200, 144);
     j.spare_trays = 2;
     j.checkpoint_interval = 1800;
-    let (ev, _) = s.step(0, [Command::Submit(j)]);
+    let (ev, _) = s.step(0, [Command::Submit(j)]).into_parts();
     let p = started(&ev, 1).unwrap().clone();
-    let victim = p.trays[0];
-    let (ev, _) = s.step(4000, [Command::TrayFailed { tray: victim }]);
+    let victim = p.trays[0].clone();
+    let (ev, _) = s
+        .step(4000, [Command::TrayFailed { tray: victim }])
+        .into_parts();
     assert!(ev.iter().any(|e| matches!(
         e,
         Event::Interrupted {
@@ -109,10 +114,14 @@ fn failed_tray_restarts_on_a_spare_or_requeues() {
     assert_eq!(s.job_spares(JobId(1)).len(), 1);
     s.check_invariants().unwrap();
     // No spare left for a second and third failure: requeued at the front.
-    let t2 = s.job_trays(JobId(1))[1];
-    let (_, _) = s.step(5000, [Command::TrayFailed { tray: t2 }]);
-    let t3 = s.job_trays(JobId(1))[2];
-    let (ev, _) = s.step(6000, [Command::TrayFailed { tray: t3 }]);
+    let t2 = s.job_trays(JobId(1))[1].clone();
+    let (_, _) = s
+        .step(5000, [Command::TrayFailed { tray: t2 }])
+        .into_parts();
+    let t3 = s.job_trays(JobId(1))[2].clone();
+    let (ev, _) = s
+        .step(6000, [Command::TrayFailed { tray: t3 }])
+        .into_parts();
     assert!(ev.iter().any(|e| matches!(
         e,
         Event::Interrupted {
@@ -130,14 +139,14 @@ fn lemon_tray_is_quarantined_until_cleared() {
         s.step(
             i * 100,
             [
-                Command::TrayFailed { tray: 5 },
-                Command::TrayRepaired { tray: 5 },
+                Command::TrayFailed { tray: tray(5) },
+                Command::TrayRepaired { tray: tray(5) },
             ],
         );
     }
-    assert!(s.is_quarantined(5));
-    s.step(400, [Command::ClearQuarantine { tray: 5 }]);
-    assert!(!s.is_quarantined(5));
+    assert!(s.is_quarantined(&tray(5)));
+    s.step(400, [Command::ClearQuarantine { tray: tray(5) }]);
+    assert!(!s.is_quarantined(&tray(5)));
     s.check_invariants().unwrap();
 }
 
@@ -149,15 +158,26 @@ fn reason(s: &Scheduler, id: u64) -> Option<PendingReason> {
 fn segmented_jobs_use_racks_with_drained_trays() {
     let mut s = tiny_scheduler();
     // Drain 2 of the 18 trays of each of the 8 GB200 racks.
-    let drained: Vec<u32> = (0..8).flat_map(|r| [r * 18, r * 18 + 1]).collect();
-    s.step(0, [Command::Drain { trays: drained }]);
+    let drained: Vec<String> = (0..8)
+        .flat_map(|r| [tray(r * 18), tray(r * 18 + 1)])
+        .collect();
+    let out = s.step(
+        0,
+        [Command::Drain {
+            targets: drained,
+            reason: "cold plate swap".into(),
+        }],
+    );
+    assert_eq!(out.results, vec![Ok(())]);
     // A whole-rack group can no longer fit anywhere...
     let mut rack = JobSpec::training(1, "pretrain", GB200, 72);
     rack.tp_gpus = 72;
     // ...but 16-tray segments can: 2 segments = 128 GPUs.
     let mut seg = JobSpec::training(2, "pretrain", GB200, 128);
     seg.segment_trays = 16;
-    let (ev, _) = s.step(1, [Command::Submit(rack), Command::Submit(seg)]);
+    let (ev, _) = s
+        .step(1, [Command::Submit(rack), Command::Submit(seg)])
+        .into_parts();
     assert!(started(&ev, 1).is_none());
     assert_eq!(reason(&s, 1), Some(PendingReason::Resources));
     let p = started(&ev, 2).expect("segments fit racks with drained trays");
@@ -187,7 +207,9 @@ fn backfill_never_delays_the_head_and_says_why() {
     // reclaim it from the head, which borrows it.)
     let mut long = JobSpec::training(4, "pretrain", GB200, 4);
     long.runtime_estimate = 10 * 3600;
-    let (ev, _) = s.step(20, [Command::Submit(short), Command::Submit(long)]);
+    let (ev, _) = s
+        .step(20, [Command::Submit(short), Command::Submit(long)])
+        .into_parts();
     assert!(started(&ev, 3).is_some(), "short job backfills");
     assert!(started(&ev, 4).is_none());
     assert_eq!(
@@ -196,7 +218,7 @@ fn backfill_never_delays_the_head_and_says_why() {
     );
     // When both end, the head starts before the long job.
     s.step(1800, [Command::Complete(JobId(3))]);
-    let (ev, _) = s.step(3600, [Command::Complete(JobId(1))]);
+    let (ev, _) = s.step(3600, [Command::Complete(JobId(1))]).into_parts();
     assert!(started(&ev, 2).is_some());
     assert!(started(&ev, 4).is_none());
     s.check_invariants().unwrap();
@@ -212,13 +234,15 @@ fn power_cap_drop_throttles_then_suspends_by_priority() {
     s.step(0, [Command::Submit(low), Command::Submit(high)]);
     let draw = s.building_draw_kw()[0];
     // Cut building 0 to a little below its draw: throttling the Low job is enough.
-    let (ev, _) = s.step(
-        10,
-        [Command::SetPowerCap {
-            scope: PowerScope::Building(0),
-            kw: Some(draw - 10.0),
-        }],
-    );
+    let (ev, _) = s
+        .step(
+            10,
+            [Command::SetPowerCap {
+                scope: PowerScope::Building("B1".into()),
+                kw: Some(draw - 10.0),
+            }],
+        )
+        .into_parts();
     assert!(
         ev.iter()
             .any(|e| matches!(e, Event::Throttled { job: JobId(1), .. }))
@@ -229,13 +253,15 @@ fn power_cap_drop_throttles_then_suspends_by_priority() {
     );
     // Cut it hard: the High job is throttled too, and the Low job is
     // checkpointed and suspended; the High job keeps running.
-    let (ev, _) = s.step(
-        20,
-        [Command::SetPowerCap {
-            scope: PowerScope::Building(0),
-            kw: Some(draw * 0.7),
-        }],
-    );
+    let (ev, _) = s
+        .step(
+            20,
+            [Command::SetPowerCap {
+                scope: PowerScope::Building("B1".into()),
+                kw: Some(draw * 0.7),
+            }],
+        )
+        .into_parts();
     assert!(
         ev.iter()
             .any(|e| matches!(e, Event::Throttled { job: JobId(2), .. }))
@@ -251,20 +277,24 @@ fn power_cap_drop_throttles_then_suspends_by_priority() {
     assert!(s.building_draw_kw()[0] <= draw * 0.7 + 1e-6);
     assert_eq!(reason(&s, 1), Some(PendingReason::PowerCap));
     // A new job that would exceed the cap waits with that reason.
-    let (ev, _) = s.step(
-        30,
-        [Command::Submit(JobSpec::training(3, "research", GB200, 72))],
-    );
+    let (ev, _) = s
+        .step(
+            30,
+            [Command::Submit(JobSpec::training(3, "research", GB200, 72))],
+        )
+        .into_parts();
     assert!(started(&ev, 3).is_none());
     assert_eq!(reason(&s, 3), Some(PendingReason::PowerCap));
     // Lifting the cap brings clocks and jobs back.
-    let (ev, _) = s.step(
-        40,
-        [Command::SetPowerCap {
-            scope: PowerScope::Building(0),
-            kw: None,
-        }],
-    );
+    let (ev, _) = s
+        .step(
+            40,
+            [Command::SetPowerCap {
+                scope: PowerScope::Building("B1".into()),
+                kw: None,
+            }],
+        )
+        .into_parts();
     assert!(started(&ev, 1).is_some() || started(&ev, 3).is_some());
     s.check_invariants().unwrap();
 }
@@ -272,23 +302,24 @@ fn power_cap_drop_throttles_then_suspends_by_priority() {
 #[test]
 fn maintenance_window_clears_its_trays_and_gives_them_back() {
     let mut s = tiny_scheduler();
-    let rack0: Vec<u32> = (0..18).collect();
-    let (ev, _) = s.step(
-        0,
-        [Command::Submit(JobSpec::training(
-            1, "pretrain", GB200, 576,
-        ))],
-    );
+    let (ev, _) = s
+        .step(
+            0,
+            [Command::Submit(JobSpec::training(
+                1, "pretrain", GB200, 576,
+            ))],
+        )
+        .into_parts();
     assert!(started(&ev, 1).is_some());
     let res = ReservationSpec {
-        id: 0,
-        trays: rack0.clone(),
+        id: "rack0-maintenance".into(),
+        targets: vec![rack(0)],
         start: 100,
         end: 200,
         owner: None,
     };
-    s.step(50, [Command::Reserve(res)]);
-    let (ev, _) = s.step(100, []);
+    assert_eq!(s.step(50, [Command::Reserve(res)]).results, vec![Ok(())]);
+    let (ev, _) = s.step(100, []).into_parts();
     assert!(ev.iter().any(|e| matches!(
         e,
         Event::Preempted {
@@ -299,14 +330,14 @@ fn maintenance_window_clears_its_trays_and_gives_them_back() {
     )));
     assert!(
         ev.iter()
-            .any(|e| matches!(e, Event::ReservationStarted { id: 0 }))
+            .any(|e| matches!(e, Event::ReservationStarted { id } if id == "rack0-maintenance"))
     );
     // During the window the job no longer fits (one rack is out).
     assert_eq!(reason(&s, 1), Some(PendingReason::Resources));
-    let (ev, _) = s.step(200, []);
+    let (ev, _) = s.step(200, []).into_parts();
     assert!(
         ev.iter()
-            .any(|e| matches!(e, Event::ReservationEnded { id: 0 }))
+            .any(|e| matches!(e, Event::ReservationEnded { id } if id == "rack0-maintenance"))
     );
     assert!(
         started(&ev, 1).is_some(),
@@ -318,41 +349,57 @@ fn maintenance_window_clears_its_trays_and_gives_them_back() {
 #[test]
 fn contracted_reservation_runs_only_its_owners_jobs() {
     let mut s = tiny_scheduler();
-    let racks: Vec<u32> = (0..36).collect();
     let res = ReservationSpec {
-        id: 0,
-        trays: racks,
+        id: "openai-lease".into(),
+        targets: vec![rack(0), rack(1)],
         start: 100,
         end: 10_000,
         owner: Some("openai".into()),
     };
-    s.step(0, [Command::Reserve(res)]);
+    assert_eq!(s.step(0, [Command::Reserve(res)]).results, vec![Ok(())]);
     let mut inside = JobSpec::training(1, "pretrain", GB200, 144);
-    inside.reservation = Some(0);
+    inside.reservation = Some("openai-lease".into());
     let mut outsider = JobSpec::training(2, "ft", GB200, 8);
-    outsider.reservation = Some(0);
-    let (ev, _) = s.step(10, [Command::Submit(inside), Command::Submit(outsider)]);
+    outsider.reservation = Some("openai-lease".into());
+    // ft is under acme, not openai: its job may not use openai's lease.
+    let out = s.step(10, [Command::Submit(inside), Command::Submit(outsider)]);
+    assert_eq!(out.results[0], Ok(()));
+    let err = out.results[1].clone().unwrap_err();
     assert!(
-        ev.iter()
-            .any(|e| matches!(e, Event::Rejected { job: JobId(2), .. }))
+        matches!(&err, Reject::BadReservation { id, .. } if id == "openai-lease"),
+        "{err:?}"
     );
-    assert_eq!(reason(&s, 1), Some(PendingReason::Reservation { id: 0 }));
-    let (ev, _) = s.step(100, []);
+    assert_eq!(err.code(), "bad_reservation");
+    assert_eq!(s.job_state(JobId(2)), None, "a refused job leaves no trace");
+    assert_eq!(
+        reason(&s, 1),
+        Some(PendingReason::Reservation {
+            id: "openai-lease".into()
+        })
+    );
+    let (ev, _) = s.step(100, []).into_parts();
     let p = started(&ev, 1).expect("starts when the reservation does");
-    assert!(p.trays.iter().all(|&t| t < 36), "inside the reserved racks");
+    assert!(
+        p.trays.iter().all(|t| tray_index(t) < 36),
+        "inside the reserved racks"
+    );
     // Others cannot use the reserved racks: 432 GPUs are left outside.
-    let (ev, _) = s.step(
-        101,
-        [Command::Submit(JobSpec::training(
-            3, "research", GB200, 432,
-        ))],
-    );
+    let (ev, _) = s
+        .step(
+            101,
+            [Command::Submit(JobSpec::training(
+                3, "research", GB200, 432,
+            ))],
+        )
+        .into_parts();
     let p = started(&ev, 3).expect("fits outside");
-    assert!(p.trays.iter().all(|&t| t >= 36));
-    let (ev, _) = s.step(
-        102,
-        [Command::Submit(JobSpec::training(4, "research", GB200, 4))],
-    );
+    assert!(p.trays.iter().all(|t| tray_index(t) >= 36));
+    let (ev, _) = s
+        .step(
+            102,
+            [Command::Submit(JobSpec::training(4, "research", GB200, 4))],
+        )
+        .into_parts();
     assert!(started(&ev, 4).is_none());
     assert_eq!(reason(&s, 4), Some(PendingReason::Resources));
     s.check_invariants().unwrap();
@@ -364,7 +411,7 @@ fn services_start_at_min_available_and_grow() {
     // 432 of 576 GB200 GPUs busy: room for 18 eight-GPU replicas.
     s.step(0, [Command::Submit(JobSpec::training(1, "ft", GB200, 432))]);
     let svc = JobSpec::service(2, "research", GB200, 8, 24, 12);
-    let (ev, _) = s.step(1, [Command::Submit(svc)]);
+    let (ev, _) = s.step(1, [Command::Submit(svc)]).into_parts();
     let p = started(&ev, 2).expect("starts with at least 12 replicas");
     assert!(p.gpus >= 96);
     let replicas = |ev: &[Event]| {
@@ -375,7 +422,7 @@ fn services_start_at_min_available_and_grow() {
     let grown = replicas(&ev);
     assert_eq!(p.gpus as usize / 8 + grown, 18, "grows into all free room");
     // When room frees up, it grows to its full 24.
-    let (ev, _) = s.step(2, [Command::Complete(JobId(1))]);
+    let (ev, _) = s.step(2, [Command::Complete(JobId(1))]).into_parts();
     assert_eq!(replicas(&ev), 6);
     s.check_invariants().unwrap();
 }
@@ -383,13 +430,15 @@ fn services_start_at_min_available_and_grow() {
 #[test]
 fn bad_commands_are_refused_and_change_nothing() {
     let mut s = tiny_scheduler();
-    let (_, err) = s.step(
+    let out = s.step(
         0,
         [
-            Command::TrayFailed { tray: 99_999 },
+            Command::TrayFailed {
+                tray: "B9/H1/R0001/T01".into(),
+            },
             Command::Cancel(JobId(7)),
             Command::SetPowerCap {
-                scope: PowerScope::Building(9),
+                scope: PowerScope::Building("B9".into()),
                 kw: Some(1.0),
             },
             Command::SetPowerCap {
@@ -398,8 +447,17 @@ fn bad_commands_are_refused_and_change_nothing() {
             },
         ],
     );
-    assert_eq!(err.len(), 4);
-    let (ev, err) = s.step(
+    let codes: Vec<&str> = out
+        .results
+        .iter()
+        .map(|r| r.as_ref().map_or_else(Reject::code, |()| "ok"))
+        .collect();
+    assert_eq!(
+        codes,
+        vec!["unknown_name", "unknown_job", "unknown_name", "bad_value"]
+    );
+    assert!(out.events.is_empty(), "{:?}", out.events);
+    let out = s.step(
         1,
         [
             Command::Submit(JobSpec::training(1, "nobody", GB200, 8)),
@@ -409,15 +467,34 @@ fn bad_commands_are_refused_and_change_nothing() {
             Command::Submit(JobSpec::training(4, "pretrain", GB200, 8)),
         ],
     );
-    assert_eq!(err, vec![CommandError::DuplicateJob(JobId(4))]);
-    let rejected: Vec<u64> = ev
-        .iter()
-        .filter_map(|e| match e {
-            Event::Rejected { job, .. } => Some(job.0),
-            _ => None,
+    assert_eq!(out.results.len(), 5);
+    assert_eq!(
+        out.results[0],
+        Err(Reject::UnknownTenant {
+            name: "nobody".into()
         })
-        .collect();
-    assert_eq!(rejected, vec![1, 2, 3]);
-    assert!(started(&ev, 4).is_some());
+    );
+    assert!(matches!(
+        &out.results[1],
+        Err(Reject::UnknownSku { sku, .. }) if sku == "gb999"
+    ));
+    assert_eq!(
+        out.results[2],
+        Err(Reject::Shape {
+            job: JobId(3),
+            problem: ShapeProblem::NotWholeTrays {
+                gpus: 6,
+                per_tray: 4,
+                sku: GB200.into()
+            }
+        })
+    );
+    assert_eq!(out.results[3], Ok(()));
+    assert_eq!(out.results[4], Err(Reject::DuplicateJob { job: JobId(4) }));
+    for id in 1..=3 {
+        assert_eq!(s.job_state(JobId(id)), None, "job {id} left no trace");
+    }
+    assert!(started(&out.events, 4).is_some());
+    assert_eq!(s.job_spec(JobId(4)).map(|j| j.gpus), Some(8));
     s.check_invariants().unwrap();
 }

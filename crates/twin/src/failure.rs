@@ -10,6 +10,8 @@
 use abilene_model::diagnostic::{Diagnostic, FieldPath};
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::Bound;
+
 /// GPU-hours of the Llama 3 run: 16,384 GPUs x 54 days x 24 h (domain.md §3).
 pub const LLAMA3_GPU_HOURS: f64 = 16_384.0 * 54.0 * 24.0;
 
@@ -108,62 +110,83 @@ impl FailureSettings {
     }
 }
 
-/// Checks the settings a user can get wrong.
+/// Checks the settings a user can get wrong. Ranges: `rate_scale` from 0
+/// to 1,000; minutes from 0 to 1,440 (a day); days from 0 to 3,660 (the
+/// longest scenario); `repair_sigma` from 0 to 5; `repair_crews` from 1 to
+/// 1,000,000; `lemon_share` from 0 to 1; `lemon_factor` from 0 to 1,000; a
+/// cause's count from 0 to 1,000,000 and, for hardware, repair hours above 0
+/// and at most 8,760 (a year); at most [`MAX_CAUSES`] causes.
 pub fn check(s: &FailureSettings, path: &FieldPath) -> Vec<Diagnostic> {
     let mut d = Vec::new();
-    let nonneg = [
-        ("rate_scale", s.rate_scale),
-        ("detection_min", s.detection_min),
-        ("reboot_min", s.reboot_min),
-        ("repair_sigma", s.repair_sigma),
-        ("restock_days", s.restock_days),
-        ("lemon_factor", s.lemon_factor),
-        ("quarantine_days", s.quarantine_days),
-    ];
-    for (field, v) in nonneg {
-        if !(v.is_finite() && v >= 0.0) {
-            d.push(Diagnostic::new(
-                path.key(field),
-                format!("must be a number of 0 or more, got {v}"),
-            ));
-        }
-    }
-    if !(0.0..=1.0).contains(&s.lemon_share) {
+    Bound::closed(0.0, 1_000.0).check(&mut d, path, "rate_scale", s.rate_scale);
+    let minutes = Bound::closed(0.0, 1_440.0).unit(" minutes");
+    minutes.check(&mut d, path, "detection_min", s.detection_min);
+    minutes.check(&mut d, path, "reboot_min", s.reboot_min);
+    Bound::closed(0.0, 5.0).check(&mut d, path, "repair_sigma", s.repair_sigma);
+    let days = Bound::closed(0.0, 3_660.0).unit(" days");
+    days.check(&mut d, path, "restock_days", s.restock_days);
+    days.check(&mut d, path, "quarantine_days", s.quarantine_days);
+    Bound::closed(0.0, 1.0).check(&mut d, path, "lemon_share", s.lemon_share);
+    Bound::closed(0.0, 1_000.0).check(&mut d, path, "lemon_factor", s.lemon_factor);
+    Bound::closed(1.0, 1e6).check_int(&mut d, path, "repair_crews", u64::from(s.repair_crews));
+    if s.causes.len() > MAX_CAUSES {
         d.push(Diagnostic::new(
-            path.key("lemon_share"),
-            format!("must be between 0 and 1, got {}", s.lemon_share),
+            path.key("causes"),
+            format!(
+                "must list at most {MAX_CAUSES} causes, got {}",
+                s.causes.len()
+            ),
         ));
-    }
-    if s.repair_crews == 0 {
-        d.push(Diagnostic::new(
-            path.key("repair_crews"),
-            "must be 1 or more",
-        ));
+        return d;
     }
     for (i, c) in s.causes.iter().enumerate() {
         let p = path.key("causes").index(i);
-        if !(c.llama3_count.is_finite() && c.llama3_count >= 0.0) {
-            d.push(Diagnostic::new(
-                p.key("llama3_count"),
-                format!("must be 0 or more, got {}", c.llama3_count),
-            ));
-        }
-        if c.hardware && !(c.repair_hours.is_finite() && c.repair_hours > 0.0) {
-            d.push(Diagnostic::new(
-                p.key("repair_hours"),
-                format!(
-                    "a hardware cause needs repair hours above 0, got {}",
-                    c.repair_hours
-                ),
-            ));
+        Bound::closed(0.0, 1e6).check(&mut d, &p, "llama3_count", c.llama3_count);
+        if c.hardware {
+            Bound::above(0.0, 8_760.0).unit(" hours").check(
+                &mut d,
+                &p,
+                "repair_hours",
+                c.repair_hours,
+            );
         }
     }
     d
 }
 
+/// Most failure causes a scenario may list (the Llama 3 table has 15).
+pub const MAX_CAUSES: usize = 1_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_and_minutes_past_their_range_are_refused() {
+        // `now + days` in seconds would overflow the clock.
+        let at = FieldPath::root().key("failures");
+        assert!(check(&FailureSettings::default(), &at).is_empty());
+        let bad = FailureSettings {
+            quarantine_days: 1e300,
+            restock_days: f64::NAN,
+            reboot_min: 1e20,
+            repair_crews: 0,
+            ..FailureSettings::default()
+        };
+        let fields: Vec<String> = check(&bad, &at)
+            .iter()
+            .map(|d| d.path.to_string())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "failures.reboot_min",
+                "failures.restock_days",
+                "failures.quarantine_days",
+                "failures.repair_crews"
+            ]
+        );
+    }
 
     #[test]
     fn default_causes_add_up_to_the_llama3_table() {

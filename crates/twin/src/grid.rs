@@ -7,7 +7,9 @@
 //! price series is shipped: the default price is a model built from the
 //! published statistics, not market data.
 
+use crate::bounds::Bound;
 use crate::datafile::{csv_problem, problem, record_problem};
+use abilene_model::diagnostic::{Diagnostic, FieldPath};
 use abilene_model::{Date, Problem};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -509,7 +511,9 @@ impl ModelledPrice {
 /// `hour,usd_per_mwh`, then one row per hour, `hour` counting from 0 with no
 /// gaps (row n has hour n), `usd_per_mwh` any finite number (negative prices
 /// are allowed). Spaces around fields are ignored. Element `n` of the result
-/// is the price of hour `n` of the run.
+/// is the price of hour `n` of the run (hour 0 starts at the scenario's
+/// `start`, whatever the calendar date); the file must have a row for every
+/// hour of the run (a scenario whose `days` outrun it is refused at load).
 ///
 /// ```text
 /// hour,usd_per_mwh
@@ -583,6 +587,105 @@ pub fn parse_price_csv(file: &str, text: &str) -> Result<Vec<f64>, Problem> {
 // ---------------------------------------------------------------------------
 // Dispatch
 // ---------------------------------------------------------------------------
+
+/// The highest price a setting may name, $/MWh: twice ERCOT's $5,000/MWh
+/// offer cap (see [`ModelledPrice`]); the lowest is its negative.
+pub const MAX_USD_PER_MWH: f64 = 10_000.0;
+
+/// Checks settings read from a scenario; `at` is where they sit in it.
+/// Ranges: prices from -[`MAX_USD_PER_MWH`] to [`MAX_USD_PER_MWH`] (gas from
+/// 0); the 4CP charge from 0 to $10,000 per kW-year; CO2 from 0 to 2 t/MWh;
+/// battery efficiency above 0 and at most 1; the modelled price's settings
+/// as [`check_modelled`] says.
+pub fn check(s: &GridSettings, at: &FieldPath) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let price = Bound::closed(-MAX_USD_PER_MWH, MAX_USD_PER_MWH).unit(" $/MWh");
+    let cost = Bound::closed(0.0, MAX_USD_PER_MWH).unit(" $/MWh");
+    Bound::closed(0.0, 10_000.0).unit(" $/kW-year").check(
+        &mut d,
+        at,
+        "four_cp_usd_per_kw_year",
+        s.four_cp_usd_per_kw_year,
+    );
+    cost.check(&mut d, at, "gas_usd_per_mwh", s.gas_usd_per_mwh);
+    let co2 = Bound::closed(0.0, 2.0).unit(" t/MWh");
+    co2.check(&mut d, at, "gas_t_co2_per_mwh", s.gas_t_co2_per_mwh);
+    co2.check(&mut d, at, "grid_t_co2_per_mwh", s.grid_t_co2_per_mwh);
+    Bound::above(0.0, 1.0).check(
+        &mut d,
+        at,
+        "battery_round_trip_efficiency",
+        s.battery_round_trip_efficiency,
+    );
+    for (field, v) in [
+        (
+            "battery_charge_below_usd_per_mwh",
+            s.battery_charge_below_usd_per_mwh,
+        ),
+        (
+            "battery_discharge_above_usd_per_mwh",
+            s.battery_discharge_above_usd_per_mwh,
+        ),
+    ] {
+        price.check(&mut d, at, field, v);
+    }
+    match &s.price {
+        PriceSource::Modelled(m) => d.extend(check_modelled(m, &at.key("price").key("modelled"))),
+        PriceSource::Csv { path } if path.trim().is_empty() => d.push(Diagnostic::new(
+            at.key("price").key("csv").key("path"),
+            "must name a file",
+        )),
+        PriceSource::Csv { .. } => {}
+    }
+    d
+}
+
+/// Checks a modelled price. Ranges: base from 0 to [`MAX_USD_PER_MWH`];
+/// load exponent from 0 to 10; noise, probabilities and the negative share
+/// from 0 to 1; spike load factor from 0 to 10; spike prices from
+/// -[`MAX_USD_PER_MWH`] to [`MAX_USD_PER_MWH`], the minimum at most the
+/// maximum; the lowest negative price from -[`MAX_USD_PER_MWH`] to 0.
+pub fn check_modelled(m: &ModelledPrice, at: &FieldPath) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let price = Bound::closed(-MAX_USD_PER_MWH, MAX_USD_PER_MWH).unit(" $/MWh");
+    Bound::closed(0.0, MAX_USD_PER_MWH).unit(" $/MWh").check(
+        &mut d,
+        at,
+        "base_usd_per_mwh",
+        m.base_usd_per_mwh,
+    );
+    let factor = Bound::closed(0.0, 10.0);
+    factor.check(&mut d, at, "load_exponent", m.load_exponent);
+    factor.check(&mut d, at, "spike_load_factor", m.spike_load_factor);
+    let share = Bound::closed(0.0, 1.0);
+    share.check(&mut d, at, "noise", m.noise);
+    share.check(&mut d, at, "spike_probability", m.spike_probability);
+    share.check(
+        &mut d,
+        at,
+        "spike_probability_at_peak",
+        m.spike_probability_at_peak,
+    );
+    share.check(&mut d, at, "negative_share", m.negative_share);
+    price.check(&mut d, at, "spike_min_usd_per_mwh", m.spike_min_usd_per_mwh);
+    price.check(&mut d, at, "spike_max_usd_per_mwh", m.spike_max_usd_per_mwh);
+    if m.spike_min_usd_per_mwh > m.spike_max_usd_per_mwh {
+        d.push(Diagnostic::new(
+            at.key("spike_min_usd_per_mwh"),
+            format!(
+                "must be at most spike_max_usd_per_mwh ({}), got {}",
+                m.spike_max_usd_per_mwh, m.spike_min_usd_per_mwh
+            ),
+        ));
+    }
+    Bound::closed(-MAX_USD_PER_MWH, 0.0).unit(" $/MWh").check(
+        &mut d,
+        at,
+        "negative_min_usd_per_mwh",
+        m.negative_min_usd_per_mwh,
+    );
+    d
+}
 
 /// How the campus buys and makes power.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -834,6 +937,37 @@ fn date_of_ordinal(year: i32, day_of_year: u16) -> Option<Date> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nan_and_out_of_range_grid_settings_are_refused() {
+        let at = FieldPath::root().key("grid");
+        assert!(check(&GridSettings::default(), &at).is_empty());
+        let m = ModelledPrice {
+            base_usd_per_mwh: f64::NAN,
+            spike_min_usd_per_mwh: 5_000.0,
+            spike_max_usd_per_mwh: 4_000.0,
+            ..ModelledPrice::default()
+        };
+        let bad = GridSettings {
+            gas_usd_per_mwh: f64::NAN,
+            battery_round_trip_efficiency: 0.0,
+            price: PriceSource::Modelled(m),
+            ..GridSettings::default()
+        };
+        let d = check(&bad, &at);
+        let fields: Vec<String> = d.iter().map(|d| d.path.to_string()).collect();
+        assert_eq!(
+            fields,
+            [
+                "grid.gas_usd_per_mwh",
+                "grid.battery_round_trip_efficiency",
+                "grid.price.modelled.base_usd_per_mwh",
+                "grid.price.modelled.spike_min_usd_per_mwh",
+            ],
+            "{d:?}"
+        );
+        assert_eq!(d[0].message, "must be from 0 to 10000 $/MWh, got NaN");
+    }
     use rand::SeedableRng;
 
     fn load() -> ErcotLoad {

@@ -1,6 +1,7 @@
 //! abilene's digital twin: a deterministic discrete-event simulation of an
 //! AI campus that drives the real scheduler.
 
+mod bounds;
 pub mod cooling;
 mod datafile;
 pub mod engine;

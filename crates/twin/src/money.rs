@@ -5,7 +5,10 @@
 //! Every default cites `docs/domain.md` (§1 the campus, §5 economics) or says
 //! it is assumed. "(derived)" marks arithmetic on published figures.
 
+use abilene_model::diagnostic::{Diagnostic, FieldPath};
 use serde::{Deserialize, Serialize};
+
+use crate::bounds::Bound;
 
 /// Hours in a year of 365 days, the year that per-year rates are divided by.
 pub const HOURS_PER_YEAR: f64 = 8_760.0;
@@ -56,7 +59,9 @@ impl GpuHourRates {
     }
 }
 
-/// What the campus costs and earns.
+/// What the campus costs and earns. Ranges: prices and costs from 0 to
+/// [`MAX_USD`]; lives from 1 to 100 years (GPUs 1 to 30); shares and rates
+/// from 0 to 1; GPU-hour rates from 0 to $1,000.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MoneySettings {
@@ -109,6 +114,34 @@ impl Default for MoneySettings {
             usd_per_gpu_hour: GpuHourRates::default(),
         }
     }
+}
+
+/// The largest cost a setting may name, $1e15: a thousand times the whole
+/// $500B Stargate programme (domain.md §1), so no figure is cut short.
+pub const MAX_USD: f64 = 1e15;
+
+/// Checks settings read from a scenario; `at` is where they sit in it.
+pub fn check(s: &MoneySettings, at: &FieldPath) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let usd = Bound::closed(0.0, MAX_USD).unit(" USD");
+    usd.check(&mut d, at, "build_usd_per_mw", s.build_usd_per_mw);
+    usd.check(&mut d, at, "rack_usd", s.rack_usd);
+    usd.check(&mut d, at, "rack_cooling_usd", s.rack_cooling_usd);
+    usd.check(&mut d, at, "opex_usd_per_mw_year", s.opex_usd_per_mw_year);
+    // A life of zero would write the whole cost off in no time.
+    let life = |hi| Bound::closed(1.0, hi).unit(" years");
+    life(100.0).check(&mut d, at, "building_life_years", s.building_life_years);
+    life(30.0).check(&mut d, at, "gpu_life_years", s.gpu_life_years);
+    let share = Bound::closed(0.0, 1.0);
+    share.check(&mut d, at, "financed_share", s.financed_share);
+    share.check(&mut d, at, "financing_rate", s.financing_rate);
+    let rates = at.key("usd_per_gpu_hour");
+    let rate = Bound::closed(0.0, 1_000.0).unit(" USD per GPU-hour");
+    let r = &s.usd_per_gpu_hour;
+    rate.check(&mut d, &rates, "reserved_usd", r.reserved_usd);
+    rate.check(&mut d, &rates, "on_demand_usd", r.on_demand_usd);
+    rate.check(&mut d, &rates, "spot_usd", r.spot_usd);
+    d
 }
 
 /// The cost of owning and running the campus over a period.
@@ -218,6 +251,31 @@ mod tests {
         close(c.financing_usd, day * 928.0e6);
         // 1,200 × $375k = $450M a year.
         close(c.opex_usd, day * 450.0e6);
+    }
+
+    #[test]
+    fn settings_out_of_range_are_refused() {
+        let at = FieldPath::root().key("money");
+        assert!(check(&MoneySettings::default(), &at).is_empty());
+        let mut bad = MoneySettings {
+            gpu_life_years: 0.0,
+            rack_usd: f64::NAN,
+            financed_share: 1.5,
+            ..MoneySettings::default()
+        };
+        bad.usd_per_gpu_hour.spot_usd = -1.0;
+        let d = check(&bad, &at);
+        let fields: Vec<String> = d.iter().map(|d| d.path.to_string()).collect();
+        assert_eq!(
+            fields,
+            [
+                "money.rack_usd",
+                "money.gpu_life_years",
+                "money.financed_share",
+                "money.usd_per_gpu_hour.spot_usd"
+            ]
+        );
+        assert_eq!(d[1].message, "must be from 1 to 30 years, got 0");
     }
 
     #[test]

@@ -1,9 +1,14 @@
 //! What a tray draws, by what its job is doing, and how placement slows a
 //! job down.
 
+use abilene_model::diagnostic::{Diagnostic, FieldPath};
 use serde::{Deserialize, Serialize};
 
-/// Shares of a tray's maximum draw by phase, and the network model.
+use crate::bounds::Bound;
+
+/// Shares of a tray's maximum draw by phase, and the network model. Range
+/// of every field: a share from 0 to 1 (`comm_fraction` below 1), with
+/// `inference_low` at most `inference_high`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PowerSettings {
@@ -42,6 +47,36 @@ impl Default for PowerSettings {
     }
 }
 
+/// Checks settings read from a scenario; `at` is where they sit in it.
+pub fn check(s: &PowerSettings, at: &FieldPath) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let share = Bound::closed(0.0, 1.0);
+    for (field, v) in [
+        ("compute", s.compute),
+        ("communication", s.communication),
+        ("checkpoint", s.checkpoint),
+        ("restart", s.restart),
+        ("idle", s.idle),
+        ("inference_low", s.inference_low),
+        ("inference_high", s.inference_high),
+    ] {
+        share.check(&mut d, at, field, v);
+    }
+    // All of a step in communication would make the slowdown model divide
+    // the work by nothing.
+    Bound::below(0.0, 1.0).check(&mut d, at, "comm_fraction", s.comm_fraction);
+    if s.inference_low > s.inference_high {
+        d.push(Diagnostic::new(
+            at.key("inference_low"),
+            format!(
+                "must be at most inference_high ({}), got {}",
+                s.inference_high, s.inference_low
+            ),
+        ));
+    }
+    d
+}
+
 /// How much longer a step takes when a job spans leaf groups or buildings:
 /// the communication share slows by the oversubscription crossed.
 pub fn slowdown(
@@ -74,6 +109,26 @@ pub fn training_share(s: &PowerSettings, slowdown: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defaults_pass_and_negative_or_nan_shares_do_not() {
+        let at = FieldPath::root().key("power");
+        assert!(check(&PowerSettings::default(), &at).is_empty());
+        let bad = PowerSettings {
+            idle: -5.0,
+            compute: f64::NAN,
+            inference_low: 0.9,
+            ..PowerSettings::default()
+        };
+        let d = check(&bad, &at);
+        let fields: Vec<String> = d.iter().map(|d| d.path.to_string()).collect();
+        assert_eq!(
+            fields,
+            ["power.compute", "power.idle", "power.inference_low"],
+            "{d:?}"
+        );
+        assert_eq!(d[1].message, "must be from 0 to 1, got -5");
+    }
 
     #[test]
     fn spanning_buildings_is_slower_than_leaf_groups() {

@@ -3,11 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use abilene_model::diagnostic::{Diagnostic, FieldPath, LoadError, Source};
-use abilene_model::{Campus, Date};
+use abilene_model::diagnostic::{Diagnostic, FieldPath, LoadError, Problem, Source};
+use abilene_model::{Campus, Date, Limits};
 use abilene_scheduler::{Priority, TenantSpec};
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::Bound;
 use crate::cooling::CoolingSettings;
 use crate::failure::FailureSettings;
 use crate::grid::GridSettings;
@@ -213,8 +214,45 @@ pub enum ScenarioError {
         file: String,
         source: std::io::Error,
     },
-    #[error("campus of scenario {scenario}:\n{error}")]
-    Campus { scenario: String, error: LoadError },
+    /// The campus is invalid; `own` holds the scenario's own problems,
+    /// found without the campus, if it has any.
+    #[error("campus of scenario {scenario}:\n{error}{}", own_problems(own.as_ref()))]
+    Campus {
+        scenario: String,
+        error: LoadError,
+        own: Option<LoadError>,
+    },
+}
+
+fn own_problems(own: Option<&LoadError>) -> String {
+    own.map_or(String::new(), |e| {
+        format!("\nand in the scenario itself:\n{e}")
+    })
+}
+
+/// The scenario's length in days: above 0 and at most 3,660 (ten years).
+pub const DAYS: Bound = Bound::above(0.0, 3_660.0).unit(" days");
+
+/// Checks a number of days given in place of the scenario's (`--days`).
+pub fn check_days(days: f64) -> Result<(), String> {
+    if DAYS.holds(days) {
+        Ok(())
+    } else {
+        Err(format!("must be {}, got {days}", DAYS.describe()))
+    }
+}
+
+/// Limits on the campus's index for this machine: a quarter of its memory
+/// where Linux says how much it has (`/proc/meminfo`), else the model's
+/// default.
+pub fn machine_limits() -> Limits {
+    let total_kb = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
+        line.split_whitespace().nth(1)?.parse::<u64>().ok()
+    });
+    total_kb.map_or_else(Limits::default, |kb| {
+        Limits::for_memory(kb.saturating_mul(1024))
+    })
 }
 
 impl Scenario {
@@ -231,11 +269,8 @@ impl Scenario {
     /// Parses and checks a scenario; `dir` resolves the files it names.
     pub fn load(name: &str, text: &str, dir: &Path) -> Result<Scenario, ScenarioError> {
         let source = Source::new(name, text);
-        let spec: ScenarioSpec = toml::from_str(text).map_err(|e| {
-            ScenarioError::Invalid(LoadError {
-                problems: vec![source.place_toml_error(&e)],
-            })
-        })?;
+        let spec: ScenarioSpec = abilene_model::diagnostic::deserialize_all(&source)
+            .map_err(|problems| ScenarioError::Invalid(LoadError { problems }))?;
         let mut diags = check(&spec);
         let start = Date::parse(&spec.start);
         if let Err(e) = &start {
@@ -254,9 +289,15 @@ impl Scenario {
         let (campus, campus_name) = match campus {
             Ok(c) => c,
             Err(CampusProblem::Invalid(error)) => {
+                // The scenario's own problems are shown too, so that one
+                // run lists all there is to fix.
+                let own = (!diags.is_empty()).then(|| LoadError {
+                    problems: diags.iter().map(|d| source.place(d)).collect(),
+                });
                 return Err(ScenarioError::Campus {
                     scenario: name.to_string(),
                     error,
+                    own,
                 });
             }
             Err(CampusProblem::Missing(_)) => {
@@ -267,10 +308,11 @@ impl Scenario {
         };
         // Problems of both stages are reported together.
         diags.extend(check_against_campus(&spec, &campus));
-        if !diags.is_empty() {
-            return Err(ScenarioError::Invalid(LoadError {
-                problems: diags.iter().map(|d| source.place(d)).collect(),
-            }));
+        let mut problems: Vec<Problem> = diags.iter().map(|d| source.place(d)).collect();
+        // Problems inside the data files it names are placed in those files.
+        problems.extend(check_files(&spec, dir, &source));
+        if !problems.is_empty() {
+            return Err(ScenarioError::Invalid(LoadError { problems }));
         }
         let Ok(start) = start else {
             unreachable!("a bad start date is reported above")
@@ -299,7 +341,8 @@ fn load_campus(spec: &ScenarioSpec, dir: &Path) -> Result<(Campus, String), Camp
                     abilene_model::preset::names().join(", ")
                 ))
             })?;
-            let c = Campus::load(p.file, p.toml).map_err(CampusProblem::Invalid)?;
+            let c = Campus::load_with(p.file, p.toml, &machine_limits())
+                .map_err(CampusProblem::Invalid)?;
             Ok((c, name.clone()))
         }
         (None, Some(file)) => {
@@ -307,8 +350,8 @@ fn load_campus(spec: &ScenarioSpec, dir: &Path) -> Result<(Campus, String), Camp
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 CampusProblem::Missing(format!("cannot read {}: {e}", path.display()))
             })?;
-            let c =
-                Campus::load(&path.display().to_string(), &text).map_err(CampusProblem::Invalid)?;
+            let c = Campus::load_with(&path.display().to_string(), &text, &machine_limits())
+                .map_err(CampusProblem::Invalid)?;
             Ok((c, file.clone()))
         }
         _ => Err(CampusProblem::Missing(
@@ -317,75 +360,164 @@ fn load_campus(spec: &ScenarioSpec, dir: &Path) -> Result<(Campus, String), Camp
     }
 }
 
-/// Checks that need only the scenario.
+/// The weather file and the price CSV a scenario names must read and parse;
+/// a problem inside one is placed in that file, one reading it at the
+/// scenario's field.
+fn check_files(s: &ScenarioSpec, dir: &Path, source: &Source<'_>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut read = |field: FieldPath, file: &str, parse: &dyn Fn(&str, &str) -> Option<Problem>| {
+        let path = dir.join(file);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => out.extend(parse(&path.display().to_string(), &text)),
+            Err(e) => out.push(source.place(&Diagnostic::new(
+                field,
+                format!("cannot read {}: {e}", path.display()),
+            ))),
+        }
+    };
+    if let Some(f) = &s.weather.file {
+        read(FieldPath::root().key("weather").key("file"), f, &|n, t| {
+            crate::weather::parse_tmy3(n, t).err()
+        });
+    }
+    if let crate::grid::PriceSource::Csv { path } = &s.grid.price
+        && !path.trim().is_empty()
+    {
+        let at = FieldPath::root()
+            .key("grid")
+            .key("price")
+            .key("csv")
+            .key("path");
+        // Hour n of the file is hour n of the run: it must have them all.
+        let hours = (s.days.max(0.0) * 24.0).ceil();
+        let short = |n: &str, len: usize| {
+            let message =
+                format!("{n} has {len} hourly prices; the run's {hours} hours need one each");
+            source.place(&Diagnostic::new(at.clone(), message))
+        };
+        read(
+            at.clone(),
+            path,
+            &|n, t| match crate::grid::parse_price_csv(n, t) {
+                Err(p) => Some(p),
+                Ok(p) if (p.len() as f64) < hours => Some(short(n, p.len())),
+                Ok(_) => None,
+            },
+        );
+    }
+    out
+}
+
+/// Minutes between checkpoints: from 1 to 10,080 (a week). Zero would mean
+/// no checkpoints at all, so every interruption lost all work so far.
+const CHECKPOINT_MIN: Bound = Bound::closed(1.0, 10_080.0).unit(" minutes");
+/// A day of the scenario on which something starts.
+const START_DAY: Bound = Bound::closed(0.0, 3_660.0).unit(" days");
+/// Degrees added to the weather year.
+const OFFSET_C: Bound = Bound::closed(-30.0, 30.0).unit(" C");
+
+/// Checks that need only the scenario. Ranges: `days` as [`DAYS`]; a
+/// frontier run's `gpus` 1 or more, `start_day` from 0 to 3,660,
+/// `work_days` above 0 and at most 36,600, `checkpoint_interval_min` from 1
+/// to 10,080, `checkpoint_cost_s` from 0 to 86,400, `restart_overhead_min`
+/// from 0 to 1,440; research `arrival_scale` above 0 and at most 1,000 (and
+/// at most [`crate::workload::MAX_RESEARCH_JOBS`] jobs), `gpu_scale` from 1
+/// to 1,024, `checkpoint_interval_min` as for frontier runs; inference
+/// `gpus_per_replica` from 1 to 65,536; weather offsets from -30 to 30 C,
+/// a heat wave's `start_day` from 0 to 3,660 and `days` above 0 and at most
+/// 3,660; the sections' own ranges are in their `check` functions.
 fn check(s: &ScenarioSpec) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     let root = FieldPath::root();
-    if !(s.days.is_finite() && s.days > 0.0 && s.days <= 3660.0) {
-        d.push(Diagnostic::new(
-            root.key("days"),
-            format!("must be above 0 and at most 3660, got {}", s.days),
-        ));
-    }
+    DAYS.check(&mut d, &root, "days", s.days);
     for (i, f) in s.workload.frontier.iter().enumerate() {
-        let p = root.key("workload").key("frontier").index(i);
-        let positive = [
-            ("work_days", f.work_days),
-            ("checkpoint_interval_min", f.checkpoint_interval_min),
-        ];
-        for (field, v) in positive {
-            if !(v.is_finite() && v > 0.0) {
-                d.push(Diagnostic::new(
-                    p.key(field),
-                    format!("must be a number above 0, got {v}"),
-                ));
-            }
-        }
-        for (field, v) in [
-            ("start_day", f.start_day),
-            ("checkpoint_cost_s", f.checkpoint_cost_s),
-            ("restart_overhead_min", f.restart_overhead_min),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                d.push(Diagnostic::new(
-                    p.key(field),
-                    format!("must be a number of 0 or more, got {v}"),
-                ));
-            }
-        }
-        if f.gpus == 0 {
-            d.push(Diagnostic::new(p.key("gpus"), "must be 1 or more"));
-        }
+        check_frontier(&mut d, &root.key("workload").key("frontier").index(i), f);
     }
     if let Some(r) = &s.workload.research {
-        let p = root.key("workload").key("research");
-        if !(r.arrival_scale.is_finite() && r.arrival_scale > 0.0) {
-            d.push(Diagnostic::new(
-                p.key("arrival_scale"),
-                format!("must be above 0, got {}", r.arrival_scale),
-            ));
-        }
-        if r.gpu_scale == 0 {
-            d.push(Diagnostic::new(p.key("gpu_scale"), "must be 1 or more"));
+        check_research(&mut d, &root.key("workload").key("research"), r, s.days);
+    }
+    if let Some(inf) = &s.workload.inference {
+        let p = root.key("workload").key("inference");
+        let replica = u64::from(inf.gpus_per_replica);
+        Bound::closed(1.0, 65_536.0).check_int(&mut d, &p, "gpus_per_replica", replica);
+        if inf.gpus == 0 {
+            d.push(Diagnostic::new(p.key("gpus"), "must be 1 or more, got 0"));
         }
     }
-    if let Some(w) = &s.weather.heat_wave
-        && !(w.days.is_finite() && w.days > 0.0 && w.start_day.is_finite() && w.start_day >= 0.0)
-    {
-        d.push(Diagnostic::new(
-            root.key("weather").key("heat_wave"),
-            "start_day must be 0 or more and days above 0",
-        ));
+    let w = root.key("weather");
+    OFFSET_C.check(&mut d, &w, "offset_c", s.weather.offset_c);
+    if let Some(h) = &s.weather.heat_wave {
+        let p = w.key("heat_wave");
+        START_DAY.check(&mut d, &p, "start_day", h.start_day);
+        DAYS.check(&mut d, &p, "days", h.days);
+        OFFSET_C.check(&mut d, &p, "offset_c", h.offset_c);
     }
     d.extend(crate::failure::check(&s.failures, &root.key("failures")));
+    d.extend(crate::power::check(&s.power, &root.key("power")));
     d.extend(crate::cooling::check(&s.cooling, &root.key("cooling")));
+    d.extend(crate::grid::check(&s.grid, &root.key("grid")));
+    d.extend(crate::money::check(&s.money, &root.key("money")));
     d
+}
+
+fn check_frontier(d: &mut Vec<Diagnostic>, p: &FieldPath, f: &FrontierRun) {
+    START_DAY.check(d, p, "start_day", f.start_day);
+    let work = Bound::above(0.0, 36_600.0).unit(" days");
+    work.check(d, p, "work_days", f.work_days);
+    CHECKPOINT_MIN.check(d, p, "checkpoint_interval_min", f.checkpoint_interval_min);
+    let cost = Bound::closed(0.0, 86_400.0).unit(" seconds");
+    cost.check(d, p, "checkpoint_cost_s", f.checkpoint_cost_s);
+    let restart = Bound::closed(0.0, 1_440.0).unit(" minutes");
+    restart.check(d, p, "restart_overhead_min", f.restart_overhead_min);
+    if f.gpus == 0 {
+        d.push(Diagnostic::new(p.key("gpus"), "must be 1 or more, got 0"));
+    }
+}
+
+fn check_research(d: &mut Vec<Diagnostic>, p: &FieldPath, r: &ResearchSpec, days: f64) {
+    let scale = Bound::above(0.0, 1_000.0);
+    scale.check(d, p, "arrival_scale", r.arrival_scale);
+    Bound::closed(1.0, 1_024.0).check_int(d, p, "gpu_scale", u64::from(r.gpu_scale));
+    CHECKPOINT_MIN.check(d, p, "checkpoint_interval_min", r.checkpoint_interval_min);
+    if scale.holds(r.arrival_scale) && DAYS.holds(days) {
+        let max = crate::workload::MAX_RESEARCH_JOBS;
+        match crate::workload::research_jobs(r.arrival_scale, days) {
+            Ok(n) if n > max => d.push(Diagnostic::new(
+                p.key("arrival_scale"),
+                format!(
+                    "{} over {days} days replays ~{n} openb jobs; at most {max} are allowed",
+                    r.arrival_scale
+                ),
+            )),
+            Ok(_) => {}
+            Err(e) => d.push(Diagnostic::new(p.clone(), e)),
+        }
+    }
 }
 
 /// Checks that need the campus: SKUs and projects that exist.
 fn check_against_campus(s: &ScenarioSpec, campus: &Campus) -> Vec<Diagnostic> {
-    let mut d = Vec::new();
+    let mut d = crate::tenancy::check(&s.tenants, campus);
     let root = FieldPath::root();
+    if let Some(inf) = &s.workload.inference {
+        let gpus: u64 = campus
+            .catalog
+            .lookup(&inf.sku)
+            .map(|id| {
+                let trays = campus.trays.iter().filter(|t| t.sku == id);
+                trays.map(|t| u64::from(t.gpus)).sum()
+            })
+            .unwrap_or(0);
+        if gpus > 0 && u64::from(inf.gpus) > gpus {
+            d.push(Diagnostic::new(
+                root.key("workload").key("inference").key("gpus"),
+                format!(
+                    "must be from 1 to {gpus} (the campus's {} GPUs), got {}",
+                    inf.sku, inf.gpus
+                ),
+            ));
+        }
+    }
     let tenants = crate::tenancy::tenants(s, campus);
     let known = |name: &str| tenants.iter().any(|t| t.name == name);
     let sku_ok = |k: &str, any: bool| {

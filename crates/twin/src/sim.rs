@@ -76,6 +76,23 @@ fn load_prices(
     }
 }
 
+/// A user's price CSV must cover every hour of the run: hour n of the file
+/// is hour n of the run, and repeating it would make up prices.
+fn check_price_hours(sc: &Scenario, prices: Option<&[f64]>, end: Time) -> Result<(), String> {
+    let (grid::PriceSource::Csv { path }, Some(p)) = (&sc.spec.grid.price, prices) else {
+        return Ok(());
+    };
+    let needed = end.div_ceil(HOUR);
+    if (p.len() as u64) < needed {
+        return Err(format!(
+            "{}: {} hourly prices, but the run has {needed} hours",
+            sc.dir.join(path).display(),
+            p.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Options a caller may override from the scenario.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -135,6 +152,8 @@ impl<'a> Sim<'a> {
         let campus = &sc.campus;
         let seed = opts.seed.unwrap_or(sc.spec.seed);
         let days = opts.days.unwrap_or(sc.spec.days);
+        // A caller's days bypass the scenario's checks: bound them here too.
+        crate::scenario::check_days(days).map_err(|e| format!("days {e}"))?;
         let end = (days * DAY as f64).round() as Time;
         let tenants = crate::tenancy::tenants(&sc.spec, campus);
         let sched =
@@ -145,6 +164,7 @@ impl<'a> Sim<'a> {
         let four_cp = FourCpSchedule::from_load(&load, grid::ERCOT_2016_YEAR);
         let mut price_rng = rng(seed, Stream::Prices);
         let prices = Some(load_prices(sc, &load, &mut price_rng)?);
+        check_price_hours(sc, prices.as_deref(), end)?;
         let mut fail_rng = rng(seed, Stream::Failures);
         let trays = campus.trays.len();
         let mut lemon = vec![false; trays];
@@ -728,7 +748,7 @@ impl Sim<'_> {
         let facility_kw = it_kw + overhead_kw;
         let four_cp =
             self.four_cp.is_four_cp_starting(year, doy, hour) && self.sc.spec.grid.curtail_in_4cp;
-        let price = self.price_at(year, doy, hour);
+        let price = self.price_at(doy, hour, h.saturating_sub(1));
         let site = &self.campus.spec.site;
         let gas_mw = site
             .gas_turbines
@@ -793,9 +813,14 @@ impl Sim<'_> {
         h.load.it_max_kw / h.load.trays.max(1) as f64
     }
 
-    fn price_at(&mut self, year: i32, doy: u16, hour: u8) -> f64 {
-        let _ = year;
-        let i = (usize::from(doy) - 1) * 24 + usize::from(hour);
+    /// The price of run hour `run_hour` (day `doy`, hour `hour`): a user's
+    /// CSV is read by run hour, as `grid::parse_price_csv` documents; the
+    /// modelled year by hour of the calendar year.
+    fn price_at(&mut self, doy: u16, hour: u8, run_hour: u32) -> f64 {
+        let i = match self.sc.spec.grid.price {
+            grid::PriceSource::Csv { .. } => run_hour as usize,
+            grid::PriceSource::Modelled(_) => (usize::from(doy) - 1) * 24 + usize::from(hour),
+        };
         match &self.prices {
             Some(p) if !p.is_empty() => p[i % p.len()],
             _ => 0.0,

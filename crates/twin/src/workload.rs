@@ -38,11 +38,17 @@ fn twin(spec: JobSpec, kind: Kind, arrival: Time, work: f64, ckpt: f64, restart:
 }
 
 /// A GPU count the scheduler accepts: part of one tray, or whole trays.
+/// Never 0; a count too large to round up to whole trays is rounded down,
+/// as no campus has that many GPUs anyway.
 pub fn valid_shape(gpus: u32, gpus_per_tray: u32) -> u32 {
-    if gpus < gpus_per_tray {
+    let per_tray = gpus_per_tray.max(1);
+    if gpus < per_tray {
         gpus.max(1)
     } else {
-        gpus.div_ceil(gpus_per_tray) * gpus_per_tray
+        match gpus.div_ceil(per_tray).checked_mul(per_tray) {
+            Some(n) => n,
+            None => gpus / per_tray * per_tray,
+        }
     }
 }
 
@@ -59,6 +65,40 @@ pub fn frontier_spec(f: &crate::scenario::FrontierRun, id: u64) -> JobSpec {
     spec.segment_trays = f.segment_trays;
     spec.spare_trays = f.spare_trays;
     spec
+}
+
+/// Most research jobs a run may replay (each takes a few hundred bytes and
+/// the scheduler's queue holds them): 2.5 times the ~800,000 jobs of the
+/// largest shipped scenario, a year of `abilene-2026`.
+pub const MAX_RESEARCH_JOBS: u64 = 2_000_000;
+
+/// The openb jobs and the span of one replay of them, arrivals scaled.
+fn openb_base(arrival_scale: f64) -> Result<(Vec<trace::TraceJob>, Time), String> {
+    let pods = trace::parse_openb_pods(trace::OPENB_PODS_FILE, trace::OPENB_PODS)
+        .map_err(|e| e.to_string())?;
+    let mut base = trace::openb_jobs(&pods);
+    trace::scale_arrivals(&mut base, arrival_scale);
+    let span = base.iter().map(|j| j.arrival_s).max().unwrap_or(0) + 1;
+    Ok((base, span))
+}
+
+/// Research jobs a run of `days` at `arrival_scale` replays: whole replays
+/// of the trace, then the jobs of the last one that arrive before the end.
+pub fn research_jobs(arrival_scale: f64, days: f64) -> Result<u64, String> {
+    let (base, span) = openb_base(arrival_scale)?;
+    let end = (days.max(0.0) * DAY as f64).round() as Time;
+    let (whole, rest) = (end / span, end % span);
+    let partial = base.iter().filter(|j| j.arrival_s < rest).count() as u64;
+    Ok((base.len() as u64)
+        .saturating_mul(whole)
+        .saturating_add(partial))
+}
+
+fn too_many_research_jobs(arrival_scale: f64, days: f64) -> String {
+    format!(
+        "workload.research.arrival_scale = {arrival_scale} over {days} days replays more than \
+         {MAX_RESEARCH_JOBS} openb jobs; lower arrival_scale or days"
+    )
 }
 
 pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String> {
@@ -87,11 +127,8 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
         ));
     }
     if let Some(r) = &w.research {
-        let pods = trace::parse_openb_pods(trace::OPENB_PODS_FILE, trace::OPENB_PODS)
-            .map_err(|e| e.to_string())?;
-        let mut base = trace::openb_jobs(&pods);
+        let (base, span) = openb_base(r.arrival_scale)?;
         traces.push(trace::OPENB_PODS_FILE.to_string());
-        trace::scale_arrivals(&mut base, r.arrival_scale);
         let philly = match r.runtimes {
             RuntimeSource::Philly => {
                 traces.push(trace::PHILLY_RUNTIMES_FILE.to_string());
@@ -99,7 +136,12 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
             }
             RuntimeSource::Trace => None,
         };
-        let span = base.iter().map(|j| j.arrival_s).max().unwrap_or(0) + 1;
+        // The load refuses such scenarios; a caller's own days must not
+        // exhaust memory either.
+        let days = end as f64 / DAY as f64;
+        if research_jobs(r.arrival_scale, days)? > MAX_RESEARCH_JOBS {
+            return Err(too_many_research_jobs(r.arrival_scale, days));
+        }
         let mut rng = rng(seed, Stream::Trace);
         // `sku = "*"` spreads jobs over every SKU of the campus in proportion
         // to its GPUs, as a heterogeneous cluster's scheduler would.
@@ -147,8 +189,10 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
                     });
                     pick.map_or((skus[0].0.as_str(), skus[0].1), |s| (s.0.as_str(), s.1))
                 };
-                let gpus =
-                    valid_shape(trace::map_to_blackwell(t, per_tray) * r.gpu_scale, per_tray);
+                let gpus = valid_shape(
+                    trace::map_to_blackwell(t, per_tray).saturating_mul(r.gpu_scale),
+                    per_tray,
+                );
                 let mut spec = JobSpec::training(next_id, &r.project, sku, gpus);
                 next_id += 1;
                 spec.priority = Priority::Normal;
@@ -177,7 +221,7 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
         inference_cycle = trace::dlrm_activity_cycle(&instances);
         let apps = trace::dlrm_apps(&instances);
         let total_live: f64 = apps.iter().map(|a| f64::from(a.1)).sum::<f64>().max(1.0);
-        let replica_gpus = valid_shape(inf.gpus_per_replica, gpt(&inf.sku));
+        let replica_gpus = valid_shape(inf.gpus_per_replica, gpt(&inf.sku)).max(1);
         let replicas_total = (inf.gpus / replica_gpus).max(1);
         // The largest apps of the trace become services, in proportion to
         // their peak live instances, until the GPUs are given out.
@@ -215,5 +259,24 @@ mod tests {
         assert_eq!(valid_shape(4, 4), 4);
         assert_eq!(valid_shape(6, 4), 8);
         assert_eq!(valid_shape(16, 8), 16);
+    }
+
+    #[test]
+    fn shapes_of_huge_counts_do_not_wrap_to_zero() {
+        // u32::MAX rounded up to whole trays of 4 wrapped to 0, and the
+        // inference replica count then divided by it.
+        assert_eq!(valid_shape(u32::MAX, 4), u32::MAX / 4 * 4);
+        assert_eq!(valid_shape(u32::MAX, 0), u32::MAX);
+        assert!(valid_shape(u32::MAX - 1, 8) > 0);
+    }
+
+    #[test]
+    fn research_jobs_grow_with_scale_and_days() {
+        let one = research_jobs(1.0, 149.0).unwrap();
+        assert!((6_000..9_000).contains(&one), "{one}");
+        assert!(research_jobs(1.0, 300.0).unwrap() > one);
+        assert!(research_jobs(2.0, 149.0).unwrap() > one);
+        assert!(research_jobs(1e6, 3_660.0).unwrap() > MAX_RESEARCH_JOBS);
+        assert!(research_jobs(40.0, 365.0).unwrap() < MAX_RESEARCH_JOBS);
     }
 }

@@ -3,7 +3,9 @@
 
 mod common;
 
+use abilene_twin::run::{run, run_replicas};
 use abilene_twin::scenario::{Scenario, ScenarioError};
+use abilene_twin::sim::RunOptions;
 use common::{TempDir, line_of, scenarios_dir};
 
 /// The file name every scenario here is loaded under.
@@ -287,8 +289,8 @@ fn invalid_heat_wave() {
     assert_problem(
         &err,
         line_of(&text, "heat_wave"),
-        "weather.heat_wave",
-        "days above 0",
+        "weather.heat_wave.days",
+        "must be above 0 and at most 3660 days, got 0",
     );
 }
 
@@ -316,7 +318,7 @@ fn independent_problems_are_all_reported() {
         &err,
         line_of(&text, "checkpoint_interval_min = 0"),
         "workload.frontier[0].checkpoint_interval_min",
-        "above 0",
+        "from 1 to 10080 minutes, got 0",
     );
     assert_problem(
         &err,
@@ -462,4 +464,278 @@ fn frontier_shape_the_scheduler_refuses() {
         "tensor-parallel group of 7 GPUs is not whole trays of 4",
     );
     assert_count(&err, 1);
+}
+
+/// `GOOD` with `section` (e.g. `[power]\nidle = -5`) added at the end.
+fn with_section(section: &str) -> String {
+    format!("{GOOD}\n{section}\n")
+}
+
+/// Each `(section, needle, field, says)`: the section added to `GOOD` is
+/// refused with one problem at the needle's line, about the field.
+#[track_caller]
+fn refused(cases: &[(&str, &str, &str, &str)]) {
+    for (section, needle, field, says) in cases {
+        let text = with_section(section);
+        let err = error(&text);
+        assert_problem(&err, line_of(&text, needle), field, says);
+        assert_count(&err, 1);
+    }
+}
+
+#[test]
+fn settings_that_gave_wrong_figures_are_refused_with_their_range() {
+    refused(&[
+        (
+            "[power]\nidle = -5",
+            "idle = -5",
+            "power.idle",
+            "must be from 0 to 1, got -5",
+        ),
+        (
+            "[money]\ngpu_life_years = 0",
+            "gpu_life_years",
+            "money.gpu_life_years",
+            "must be from 1 to 30 years, got 0",
+        ),
+        (
+            "[power]\ncompute = nan",
+            "compute = nan",
+            "power.compute",
+            "got NaN",
+        ),
+        (
+            "[grid]\ngas_usd_per_mwh = nan",
+            "gas_usd_per_mwh",
+            "grid.gas_usd_per_mwh",
+            "from 0 to 10000 $/MWh, got NaN",
+        ),
+        (
+            "[grid.price.modelled]\nbase_usd_per_mwh = nan",
+            "base_usd_per_mwh",
+            "grid.price.modelled.base_usd_per_mwh",
+            "got NaN",
+        ),
+        (
+            "[weather]\noffset_c = nan",
+            "offset_c = nan",
+            "weather.offset_c",
+            "from -30 to 30 C, got NaN",
+        ),
+        (
+            "[failures.causes]",
+            "[failures.causes]",
+            "failures.causes",
+            "invalid type",
+        ),
+    ]);
+}
+
+#[test]
+fn research_checkpoints_of_zero_minutes_are_refused() {
+    let text = edit(&[(
+        "arrival_scale = 1.0",
+        "arrival_scale = 1.0\ncheckpoint_interval_min = 0",
+    )]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "checkpoint_interval_min = 0"),
+        "workload.research.checkpoint_interval_min",
+        "from 1 to 10080 minutes, got 0",
+    );
+    assert_count(&err, 1);
+}
+
+#[test]
+fn arrival_scales_that_would_exhaust_memory_are_refused() {
+    for (scale, says) in [
+        ("1e6", "above 0 and at most 1000, got 1000000"),
+        ("900", "openb jobs; at most 2000000 are allowed"),
+    ] {
+        let text = edit(&[
+            ("days = 2", "days = 3000"),
+            ("arrival_scale = 1.0", &format!("arrival_scale = {scale}")),
+        ]);
+        let err = error(&text);
+        assert_problem(
+            &err,
+            line_of(&text, "arrival_scale"),
+            "workload.research.arrival_scale",
+            says,
+        );
+        assert_count(&err, 1);
+    }
+}
+
+#[test]
+fn a_replica_size_that_wrapped_to_zero_is_refused() {
+    let section =
+        "[workload.inference]\nproject = \"inference\"\ngpus = 64\ngpus_per_replica = 4294967295";
+    refused(&[(
+        section,
+        "gpus_per_replica",
+        "workload.inference.gpus_per_replica",
+        "must be from 1 to 65536, got 4294967295",
+    )]);
+    let section = "[workload.inference]\nproject = \"inference\"\ngpus = 4000000000";
+    refused(&[(
+        section,
+        "gpus = 4000000000",
+        "workload.inference.gpus",
+        "must be from 1 to 576 (the campus's gb200-nvl72 GPUs), got 4000000000",
+    )]);
+}
+
+#[test]
+fn tenant_tree_problems_are_placed_at_their_entries() {
+    let tree = r#"[[tenant]]
+name = "crusoe"
+
+[[tenant]]
+name = "frontier"
+parent = "crusoe"
+guarantee = { gb200-nvl72 = 18446744073709551615 }
+
+[[tenant]]
+name = "research"
+parent = "crusoe"
+guarantee = { gb200-nvl72 = 18446744073709551615 }
+
+[[tenant]]
+name = "orphan"
+parent = "nobody"
+"#;
+    let text = GOOD.replacen(
+        "[[workload.frontier]]",
+        &format!("{tree}\n[[workload.frontier]]"),
+        1,
+    );
+    let err = error(&text);
+    let second = text.match_indices("guarantee").nth(1).unwrap().0;
+    let second_line = text[..second].matches('\n').count() + 1;
+    assert_problem(
+        &err,
+        line_of(&text, "guarantee"),
+        "tenant[1].guarantee.gb200-nvl72",
+        "must be from 0 to 576",
+    );
+    assert_problem(
+        &err,
+        second_line,
+        "tenant[2].guarantee.gb200-nvl72",
+        "must be from 0 to 576",
+    );
+    assert_problem(
+        &err,
+        line_of(&text, "crusoe"),
+        "tenant[0].name",
+        "more than its 576",
+    );
+    assert_problem(
+        &err,
+        line_of(&text, "\"nobody\""),
+        "tenant[3].parent",
+        "no tenant `nobody`",
+    );
+    assert_count(&err, 4);
+}
+
+#[test]
+fn a_scenarios_own_problems_are_shown_with_its_campus_problems() {
+    let dir = TempDir::new("scenario-errors-both");
+    std::fs::write(dir.path().join("campus.toml"), "[site]\nname = 3\n").unwrap();
+    let text = edit(&[
+        ("{ preset = \"tiny\" }", "{ file = \"campus.toml\" }"),
+        ("days = 2", "days = 0"),
+    ]);
+    let err = match Scenario::load(FILE, &text, dir.path()) {
+        Ok(_) => panic!("loaded"),
+        Err(e) => e,
+    };
+    assert!(
+        matches!(err, ScenarioError::Campus { own: Some(_), .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
+    assert!(err.contains("campus.toml:2:"), "{err}");
+    assert_problem(&err, 4, "days", "must be above 0");
+}
+
+#[test]
+fn data_files_are_read_and_checked_at_load() {
+    let dir = TempDir::new("scenario-errors-files");
+    std::fs::write(
+        dir.path().join("prices.csv"),
+        "hour,usd_per_mwh\n0,21.5\n1,cheap\n",
+    )
+    .unwrap();
+    let text =
+        with_section("[grid.price.csv]\npath = \"prices.csv\"\n\n[weather]\nfile = \"none.csv\"");
+    let err = match Scenario::load(FILE, &text, dir.path()) {
+        Ok(_) => panic!("loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("prices.csv:3:"), "placed in the CSV:\n{err}");
+    assert!(err.contains("usd_per_mwh"), "{err}");
+    assert_problem(
+        &err,
+        line_of(&text, "none.csv"),
+        "weather.file",
+        "cannot read",
+    );
+    assert!(err.trim_end().ends_with("2 problems found"), "{err}");
+}
+
+/// The error of a run that must not run.
+fn failure<T>(r: Result<T, String>) -> String {
+    match r {
+        Ok(_) => panic!("ran"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn days_replicas_and_seeds_from_a_caller_are_bounded() {
+    let sc = Scenario::load(FILE, GOOD, &scenarios_dir()).unwrap_or_else(|e| panic!("{e}"));
+    let days = |d: f64| RunOptions {
+        days: Some(d),
+        seed: None,
+    };
+    let err = failure(run(&sc, &days(100_000.0), &mut |_, _| {}));
+    assert!(err.contains("at most 3660 days, got 100000"), "{err}");
+    let err = failure(run(&sc, &days(f64::NAN), &mut |_, _| {}));
+    assert!(err.contains("got NaN"), "{err}");
+    let err = failure(run_replicas(&sc, &days(1.0), u32::MAX, 2, &|_, _| {}));
+    assert!(err.contains("from 1 to 1000, got 4294967295"), "{err}");
+    // The seeds after u64::MAX wrap round instead of overflowing.
+    let last = RunOptions {
+        days: Some(0.5),
+        seed: Some(u64::MAX),
+    };
+    let runs = run_replicas(&sc, &last, 2, 2, &|_, _| {}).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(runs[0].summary.seed, u64::MAX);
+    assert_eq!(runs[1].summary.seed, 0);
+}
+
+#[test]
+fn a_callers_days_cannot_make_the_research_replay_exhaust_memory() {
+    let text = edit(&[("arrival_scale = 1.0", "arrival_scale = 900")]);
+    let sc = Scenario::load(FILE, &text, &scenarios_dir()).unwrap_or_else(|e| panic!("{e}"));
+    let long = RunOptions {
+        days: Some(3_000.0),
+        seed: None,
+    };
+    let err = failure(run(&sc, &long, &mut |_, _| {}));
+    assert!(err.contains("more than 2000000 openb jobs"), "{err}");
+}
+
+#[test]
+fn the_models_nvlink_domain_limit_is_the_schedulers() {
+    // validate refuses what the scheduler cannot hold, so a campus that
+    // passes `campus validate` also starts in `sim`.
+    assert_eq!(
+        abilene_model::validate::MAX_NVLINK_DOMAIN_TRAYS,
+        abilene_scheduler::topo::MAX_DOMAIN_TRAYS
+    );
 }

@@ -1,14 +1,41 @@
 //! Shared set-up for the scheduler's integration tests.
 #![allow(dead_code)]
 
-use abilene_model::{Campus, preset};
-use abilene_scheduler::{Config, Scheduler, TenantSpec};
+use std::sync::{Arc, OnceLock};
+
+use abilene_model::{Campus, RackId, TrayId, preset};
+use abilene_scheduler::{Config, Event, Placement, Scheduler, TenantSpec};
 
 pub const GB200: &str = "gb200-nvl72";
 
 pub fn campus(name: &str) -> Campus {
     let p = preset::preset(name).expect("preset exists");
     Campus::load(p.file, p.toml).expect("preset is valid")
+}
+
+/// The tiny campus, loaded once.
+pub fn tiny() -> &'static Arc<Campus> {
+    static TINY: OnceLock<Arc<Campus>> = OnceLock::new();
+    TINY.get_or_init(|| Arc::new(campus("tiny")))
+}
+
+/// The name of the tiny campus's tray `i` (0..144 are the GB200 trays of
+/// `B1/H1`, 18 to a rack).
+pub fn tray(i: u32) -> String {
+    tiny().tray_name(TrayId(i))
+}
+
+/// The dense index of a tray name of the tiny campus.
+pub fn tray_index(name: &str) -> u32 {
+    tiny()
+        .resolve_tray(name)
+        .expect("a tray of the tiny campus")
+        .0
+}
+
+/// The name of the tiny campus's rack `i` (0..8 are the GB200 racks).
+pub fn rack(i: u32) -> String {
+    tiny().rack_name(RackId(i))
 }
 
 /// Crusoe -> Oracle -> {OpenAI -> {pretrain, research}, Acme -> {ft}} on
@@ -30,5 +57,14 @@ pub fn tiny_tenants() -> Vec<TenantSpec> {
 }
 
 pub fn tiny_scheduler() -> Scheduler {
-    Scheduler::new(&campus("tiny"), Config::default(), &tiny_tenants()).expect("valid set-up")
+    Scheduler::with_campus(tiny().clone(), Config::default(), &tiny_tenants())
+        .expect("valid set-up")
+}
+
+/// The placement of job `id` if it started in `events`.
+pub fn started(events: &[Event], id: u64) -> Option<&Placement> {
+    events.iter().find_map(|e| match e {
+        Event::Started { job, placement, .. } if job.0 == id => Some(placement),
+        _ => None,
+    })
 }

@@ -69,6 +69,19 @@ struct SummaryFile<'a> {
     spreads: &'a [Spread],
 }
 
+/// Creates `dir` if needed and checks that files can be made in it, so a
+/// caller can find a bad output folder before a long run.
+pub fn prepare_dir(dir: &Path) -> Result<(), ReportError> {
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    if !dir.is_dir() {
+        let source = io::Error::new(io::ErrorKind::NotADirectory, "not a directory");
+        return Err(io_err(dir)(source));
+    }
+    let probe = dir.join(".abilene-write-test");
+    File::create(&probe).map_err(io_err(dir))?;
+    fs::remove_file(&probe).map_err(io_err(&probe))
+}
+
 /// Writes the run's outputs into `dir` (created if needed) and returns the
 /// paths written, in this order:
 ///
@@ -645,6 +658,20 @@ mod tests {
         let err = write_outputs(&file.join("out"), &RunOutput::default(), &[]).unwrap_err();
         assert!(matches!(err, ReportError::Io { .. }));
         assert!(err.to_string().contains("a-file"), "{err}");
+    }
+
+    #[test]
+    fn prepare_dir_refuses_a_file_before_any_run() {
+        let dir = TempDir::new("prepare");
+        fs::create_dir_all(&dir.0).unwrap();
+        let file = dir.0.join("a-file");
+        fs::write(&file, "").unwrap();
+        let err = prepare_dir(&file).unwrap_err();
+        assert!(err.to_string().contains("a-file"), "{err}");
+        let fresh = dir.0.join("new").join("out");
+        prepare_dir(&fresh).unwrap();
+        assert!(fresh.is_dir());
+        assert_eq!(fs::read_dir(&fresh).unwrap().count(), 0, "leaves no probe");
     }
 
     #[test]
