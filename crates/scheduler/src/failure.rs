@@ -16,7 +16,7 @@ impl Scheduler {
         let history = self.failures.entry(t).or_default();
         history.push(now);
         let window = self.config.lemon_window;
-        history.retain(|&when| when + window > now);
+        history.retain(|&when| when.saturating_add(window) > now);
         let count = history.len() as u32;
         if count >= self.config.lemon_failures && !self.trays[t as usize].quarantined {
             self.set_tray(t, |s| s.quarantined = true);
@@ -25,15 +25,7 @@ impl Scheduler {
                 failures: count,
             });
         }
-        let mut owners: Vec<u32> = self
-            .topo
-            .tray_gpu_range(abilene_model::TrayId(t))
-            .map(|g| self.gpu_owner[g as usize])
-            .filter(|&o| o != NO_JOB)
-            .collect();
-        owners.sort_unstable();
-        owners.dedup();
-        for slot in owners {
+        for slot in self.tray_owners(t) {
             self.job_lost_tray(now, slot, t, events);
         }
     }
@@ -144,6 +136,19 @@ impl Scheduler {
             self.power.adjust(&mut job.draw, from, -tray_w, clock);
             self.power.adjust(&mut job.draw, to, tray_w, clock);
         }
+    }
+
+    /// The slots of the jobs holding GPUs of tray `t`, each once, in order.
+    pub(crate) fn tray_owners(&self, t: u32) -> Vec<u32> {
+        let mut owners: Vec<u32> = self
+            .topo
+            .tray_gpu_range(abilene_model::TrayId(t))
+            .map(|g| self.gpu_owner[g as usize])
+            .filter(|&o| o != NO_JOB)
+            .collect();
+        owners.sort_unstable();
+        owners.dedup();
+        owners
     }
 
     /// Frees GPUs `mask` of tray `t` in the owner map (0 for all of them).

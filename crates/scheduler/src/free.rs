@@ -216,7 +216,7 @@ impl FreeIndex {
         }
         for (t, &m) in self.tray_gpu_free.iter().enumerate() {
             let partly = m != 0 && m != Self::tray_full(topo, t as u32);
-            if partly != seen[t] {
+            if partly != seen[t] || (!partly && self.partial_pos[t] != NONE) {
                 return Err(format!("tray {t} is missing from its partial bucket"));
             }
         }

@@ -205,6 +205,13 @@ impl Scheduler {
                 by: Some(by),
                 lost_work: lost,
             });
+            // It waits behind the job that took its GPUs, and says so now,
+            // not only at the next pass.
+            self.set_reason(
+                v,
+                crate::event::PendingReason::Priority { behind: by },
+                events,
+            );
         }
         self.start(now, slot, pool, gangs, spares, events);
         true

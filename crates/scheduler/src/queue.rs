@@ -40,7 +40,11 @@ impl Scheduler {
     pub fn schedule(&mut self, now: Time, events: &mut Vec<Event>) {
         self.expire(now, events);
         self.tick_reservations(now, events);
-        if now >= self.last_fairshare + self.config.fairshare_period {
+        if now
+            >= self
+                .last_fairshare
+                .saturating_add(self.config.fairshare_period)
+        {
             self.rekey();
             self.last_fairshare = now;
         }

@@ -7,7 +7,7 @@ use crate::event::Event;
 use crate::free::FreeIndex;
 use crate::job::Time;
 use crate::reject::Reject;
-use crate::scheduler::{JobState, NO_JOB, Reservation, Scheduler};
+use crate::scheduler::{JobState, Reservation, Scheduler};
 
 /// Most reservations a scheduler holds over its life; each has a pool.
 pub const MAX_RESERVATIONS: usize = 4096;
@@ -91,14 +91,7 @@ impl Scheduler {
                 for &t in &trays {
                     self.set_tray(t, |s| s.reservation = Some(r as u32));
                     if maintenance {
-                        let mut owners: Vec<u32> = self
-                            .topo
-                            .tray_gpu_range(abilene_model::TrayId(t))
-                            .map(|g| self.gpu_owner[g as usize])
-                            .filter(|&o| o != NO_JOB)
-                            .collect();
-                        owners.dedup();
-                        for o in owners {
+                        for o in self.tray_owners(t) {
                             if self.jobs[o as usize].state == JobState::Running {
                                 let lost = self.requeue(now, o);
                                 events.push(Event::Preempted {

@@ -214,7 +214,67 @@ impl Scheduler {
 
     /// Rebuilds everything derived from the jobs: owners, charges, draw,
     /// queue, deadlines, end times, short services, the per-node index.
+    /// Checks every index the snapshot carries before anything uses one, so
+    /// that a damaged snapshot is refused rather than panicking later.
+    fn check_indices(&self) -> Result<(), SnapshotError> {
+        let bad = |why: String| Err(SnapshotError::Inconsistent(why));
+        let (trays, buildings) = (self.trays.len(), self.topo.buildings());
+        let (reservations, pools) = (self.reservations.len(), self.pools.len());
+        if pools != reservations + 1 {
+            return bad(format!("{pools} pools for {reservations} reservations"));
+        }
+        if let Some(t) = self
+            .trays
+            .iter()
+            .position(|t| t.reservation.is_some_and(|r| r as usize >= reservations))
+        {
+            return bad(format!("tray {t} names a reservation that does not exist"));
+        }
+        for (i, r) in self.reservations.iter().enumerate() {
+            if r.pool != i + 1 || r.trays.iter().any(|&t| t as usize >= trays) {
+                return bad(format!(
+                    "reservation `{}` has a bad pool or tray",
+                    r.spec.id
+                ));
+            }
+            if r.owner.is_some_and(|o| o as usize >= self.tenants.len()) {
+                return bad(format!("reservation `{}` has an unknown owner", r.spec.id));
+            }
+        }
+        let mut free = vec![false; self.jobs.len()];
+        for &slot in &self.free_slots {
+            let j = self.jobs.get(slot as usize);
+            if j.is_none_or(|j| j.state != JobState::Done) || free[slot as usize] {
+                return bad(format!(
+                    "free slot {slot} is not a finished job's, or repeats"
+                ));
+            }
+            free[slot as usize] = true;
+        }
+        if self.fresh.iter().any(|&s| s as usize >= self.jobs.len())
+            || self
+                .heads
+                .iter()
+                .flatten()
+                .any(|h| h.job as usize >= self.jobs.len())
+        {
+            return bad("a queue entry points past the job table".into());
+        }
+        for j in self.jobs.iter().filter(|j| j.state != JobState::Done) {
+            let clock_ok = j.clock.is_finite() && (0.0..=1.0).contains(&j.clock);
+            let draw_ok = j.draw.iter().all(|&(b, w)| {
+                usize::from(b) < buildings && (0..=i64::from(u32::MAX)).contains(&w)
+            });
+            let pool_ok = j.pool < pools;
+            if !(clock_ok && draw_ok && pool_ok) {
+                return bad(format!("{} has a bad clock, draw or pool", j.spec.id));
+            }
+        }
+        Ok(())
+    }
+
     fn rebuild_indices(&mut self) -> Result<(), SnapshotError> {
+        self.check_indices()?;
         let bad = |why: String| SnapshotError::Inconsistent(why);
         let trays = self.trays.len() as u32;
         for slot in 0..self.jobs.len() as u32 {

@@ -401,15 +401,7 @@ impl Scheduler {
 
     fn tray_view(&self, t: u32) -> TrayView {
         let s = &self.trays[t as usize];
-        let condition = if s.down {
-            TrayCondition::Down
-        } else if s.quarantined {
-            TrayCondition::Quarantined
-        } else if s.drain {
-            TrayCondition::Drained
-        } else {
-            TrayCondition::Up
-        };
+        let condition = self.tray_view_condition(t);
         let mut jobs: Vec<JobId> = Vec::new();
         let mut busy = 0;
         for g in self.topo.tray_gpu_range(TrayId(t)) {

@@ -1092,32 +1092,6 @@ fn a_contract_moves_the_guarantee_at_its_dates() {
 }
 
 #[test]
-fn a_job_sized_for_a_future_contract_waits_for_it() {
-    let mut s =
-        Scheduler::with_campus(tiny().clone(), Config::default(), &contract_tenants()).unwrap();
-    // 576 GPUs fit oracle only from t=1000, under the contract.
-    let out = s.step(
-        10,
-        [Command::Submit(JobSpec::training(
-            1, "pretrain", GB200, 576,
-        ))],
-    );
-    assert_eq!(
-        out.results,
-        vec![Ok(())],
-        "refused before the contract starts"
-    );
-    assert_eq!(
-        s.pending_reason(JobId(1)),
-        Some(&PendingReason::Quota {
-            node: "oracle".into()
-        })
-    );
-    let (ev, _) = s.step(1000, []).into_parts();
-    assert!(started(&ev, 1).is_some());
-}
-
-#[test]
 fn a_contract_added_by_update_takes_effect_at_its_date() {
     let mut s = busy();
     // openai gets 288 more from t=100: with acme's 144 that would be 720
