@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use abilene_control::{Controller, Fleet, Observation, PlantReading};
 use abilene_model::Campus;
-use abilene_scheduler::{Command, Config, Event, JobId, PowerScope, Recovery, Scheduler};
+use abilene_scheduler::{Config, Event, JobId, Recovery, Scheduler};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
@@ -103,13 +104,20 @@ pub struct RunOptions {
 /// Reports simulated progress: (simulated seconds done, total).
 pub type Progress<'a> = &'a mut dyn FnMut(Time, Time);
 
-pub struct Sim<'a> {
+/// The twin as a fleet: the campus's hardware and plant (failures,
+/// repairs, commissioning, power, cooling, grid, weather), the jobs running
+/// on it and a simulated user population, all from one seed. It reports
+/// through the [`Fleet`] trait and hears the scheduler's decisions; it never
+/// owns or drives the scheduler, so the same fleet can sit under the server.
+pub struct TwinFleet<'a> {
     sc: &'a Scenario,
     campus: &'a Campus,
     seed: u64,
     end: Time,
-    sched: Scheduler,
     queue: EventQueue<Ev>,
+    /// Observations made at `outbox_at`, not yet polled.
+    outbox: Vec<Observation>,
+    outbox_at: Time,
     pub(crate) jobs: Vec<TwinJob>,
     ids: BTreeMap<JobId, usize>,
     /// Jobs holding GPUs, so the hourly plant walks only them.
@@ -138,17 +146,14 @@ pub struct Sim<'a> {
     failures_hour: u32,
     pub(crate) hourly: Vec<HourRow>,
     pub(crate) four_cp_curtailed: u32,
-    capped_buildings: Vec<bool>,
-    campus_capped: bool,
     pub(crate) failures_total: u32,
     pub(crate) traces: Vec<String>,
     inference_cycle: [f64; 24],
-    /// The first command the scheduler refused, which ends the run.
-    refused: Option<String>,
 }
 
-impl<'a> Sim<'a> {
-    pub fn new(sc: &'a Scenario, opts: &RunOptions) -> Result<Sim<'a>, String> {
+impl<'a> TwinFleet<'a> {
+    /// The fleet of a scenario, and the scheduler it reports to.
+    pub fn new(sc: &'a Scenario, opts: &RunOptions) -> Result<(TwinFleet<'a>, Scheduler), String> {
         let campus = &sc.campus;
         let seed = opts.seed.unwrap_or(sc.spec.seed);
         let days = opts.days.unwrap_or(sc.spec.days);
@@ -184,13 +189,14 @@ impl<'a> Sim<'a> {
             sc.campus.spec.site.battery.as_ref().map_or(0.0, |b| b.mw),
             sc.campus.spec.site.battery.as_ref().map_or(0.0, |b| b.mwh),
         );
-        let mut sim = Sim {
+        let mut sim = TwinFleet {
             sc,
             campus,
             seed,
             end,
-            sched,
             queue: EventQueue::default(),
+            outbox: Vec::new(),
+            outbox_at: 0,
             jobs: Vec::new(),
             ids: BTreeMap::new(),
             running: std::collections::BTreeSet::new(),
@@ -216,12 +222,9 @@ impl<'a> Sim<'a> {
             failures_hour: 0,
             hourly: Vec::new(),
             four_cp_curtailed: 0,
-            capped_buildings: vec![false; campus.buildings.len()],
-            campus_capped: false,
             failures_total: 0,
             traces: Vec::new(),
             inference_cycle: [1.0; 24],
-            refused: None,
         };
         let generated = workload::generate(sc, seed, end)?;
         sim.traces = generated.traces;
@@ -235,27 +238,21 @@ impl<'a> Sim<'a> {
         }
         // Buildings not yet commissioned hold no work.
         let start_day = sc.start.days_since_epoch();
-        let mut drains = Vec::new();
         for (b, building) in campus.buildings.iter().enumerate() {
             let day = building.commissioned.days_since_epoch() - start_day;
             if day <= 0 {
                 sim.online[b] = true;
             } else {
-                drains.push(building.name.clone());
+                sim.emit(Observation::Uncommissioned {
+                    building: building.name.clone(),
+                });
                 sim.queue.push(day as Time * DAY, Ev::Commission(b as u16));
             }
         }
         sim.recount_online();
-        sim.step(
-            0,
-            vec![Command::Drain {
-                targets: drains,
-                reason: "not yet commissioned".into(),
-            }],
-        );
         sim.queue.push(0, Ev::NextFailure);
         sim.queue.push(0, Ev::Hour(0));
-        Ok(sim)
+        Ok((sim, sched))
     }
 
     fn recount_online(&mut self) {
@@ -270,65 +267,15 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Runs to the end; `progress` hears simulated time as it passes.
-    pub fn run(mut self, progress: Progress<'_>) -> Result<RunOutput, String> {
-        let started = std::time::Instant::now();
-        let mut last_report = 0;
-        if let Some(why) = self.refused.take() {
-            return Err(why);
-        }
-        while let Some((now, ev)) = self.queue.pop_until(self.end) {
-            self.handle(now, ev);
-            if let Some(why) = self.refused.take() {
-                return Err(why);
-            }
-            if now >= last_report + DAY {
-                last_report = now;
-                progress(now, self.end);
-            }
-        }
-        progress(self.end, self.end);
-        let wall = started.elapsed().as_secs_f64();
-        Ok(summary::finish(self, wall))
-    }
-
-    fn account_busy(&mut self, now: Time) {
+    fn account_busy(&mut self, now: Time, busy_gpus: u64) {
         let dt = now.saturating_sub(self.last_busy_at) as f64;
-        self.busy_gpu_s += dt * self.sched.busy_gpus() as f64;
+        self.busy_gpu_s += dt * busy_gpus as f64;
         self.last_busy_at = now;
     }
 
-    /// Sends commands to the scheduler and acts on what it says. A refused
-    /// command is a scenario error: the run stops and says why.
-    fn step(&mut self, now: Time, commands: Vec<Command>) {
-        self.account_busy(now);
-        let kinds: Vec<&'static str> = commands.iter().map(Command::kind).collect();
-        let out = self.sched.step(now, commands);
-        for (kind, r) in kinds.iter().zip(&out.results) {
-            if let Err(reject) = r
-                && self.refused.is_none()
-            {
-                self.refused = Some(format!(
-                    "the scheduler refused a `{kind}` command at {}: {reject}",
-                    self.timestamp(now)
-                ));
-            }
-        }
-        for e in out.events {
-            // Most events of a busy pass say why a job waits: nothing to do.
-            if matches!(e, Event::Pending { .. }) {
-                continue;
-            }
-            let job = e.job().and_then(|id| self.ids.get(&id).copied());
-            self.on_event(now, e);
-            if let Some(j) = job {
-                if self.jobs[j].state.running {
-                    self.running.insert(j);
-                } else {
-                    self.running.remove(&j);
-                }
-            }
-        }
+    /// Reports an observation made now; the next poll returns it.
+    fn emit(&mut self, o: Observation) {
+        self.outbox.push(o);
     }
 
     fn on_event(&mut self, now: Time, e: Event) {
@@ -441,17 +388,17 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn handle(&mut self, now: Time, ev: Ev) {
+    fn handle(&mut self, now: Time, ev: Ev, sched: &Scheduler) {
         match ev {
             Ev::Arrival(j) => {
-                let spec = self.jobs[j].spec.clone();
-                self.step(now, vec![Command::Submit(spec)]);
+                let spec = Box::new(self.jobs[j].spec.clone());
+                self.emit(Observation::Submitted(spec));
             }
             Ev::WorkDone(j, epoch) => {
                 if self.jobs[j].state.epoch == epoch && self.jobs[j].state.running {
-                    let id = self.jobs[j].spec.id;
+                    let job = self.jobs[j].spec.id;
                     self.jobs[j].stats.completed = true;
-                    self.step(now, vec![Command::Complete(id)]);
+                    self.emit(Observation::JobExited { job });
                 }
             }
             Ev::NextFailure => self.next_failure(now),
@@ -459,13 +406,13 @@ impl<'a> Sim<'a> {
             Ev::Rebooted(tray) => {
                 self.set_down(tray, false);
                 let tray = self.tray_name(tray);
-                self.step(now, vec![Command::TrayRepaired { tray }]);
+                self.emit(Observation::TrayUp { tray });
             }
             Ev::RepairDone(tray) => {
                 self.crews_busy -= 1;
                 self.set_down(tray, false);
                 let tray = self.tray_name(tray);
-                self.step(now, vec![Command::TrayRepaired { tray }]);
+                self.emit(Observation::TrayUp { tray });
                 self.start_repairs(now);
             }
             Ev::PartRestocked => {
@@ -476,16 +423,16 @@ impl<'a> Sim<'a> {
                 self.lemon[tray as usize] = false;
                 self.lemons_online.retain(|&t| t != tray);
                 let tray = self.tray_name(tray);
-                self.step(now, vec![Command::ClearQuarantine { tray }]);
+                self.emit(Observation::TrayRequalified { tray });
             }
             Ev::Commission(b) => {
                 self.online[usize::from(b)] = true;
                 self.recount_online();
-                let targets = vec![self.campus.buildings[usize::from(b)].name.clone()];
-                self.step(now, vec![Command::Resume { targets }]);
+                let building = self.campus.buildings[usize::from(b)].name.clone();
+                self.emit(Observation::Commissioned { building });
             }
             Ev::Hour(h) => {
-                self.hour(now, h);
+                self.hour(now, h, sched);
                 if now + HOUR <= self.end {
                     self.queue.push(now + HOUR, Ev::Hour(h + 1));
                 }
@@ -570,9 +517,11 @@ impl<'a> Sim<'a> {
         self.failures_total += 1;
         self.failures_hour += 1;
         self.set_down(tray, true);
-        let name = self.tray_name(tray);
-        self.step(now, vec![Command::TrayFailed { tray: name }]);
         let c = &self.sc.spec.failures.causes[cause];
+        self.emit(Observation::TrayDown {
+            tray: self.tray_name(tray),
+            cause: c.name.clone(),
+        });
         if c.hardware {
             self.repairs_waiting.push_back((tray, cause));
             self.start_repairs(now);
@@ -606,7 +555,7 @@ impl<'a> Sim<'a> {
 
 // ---- the hourly plant: power, cooling, grid, money ---------------------------
 
-impl Sim<'_> {
+impl TwinFleet<'_> {
     pub(crate) fn end_time(&self) -> Time {
         self.end
     }
@@ -679,8 +628,8 @@ impl Sim<'_> {
     }
 
     /// Closes hour `h - 1` and sets caps for hour `h`.
-    fn hour(&mut self, now: Time, h: u32) {
-        self.account_busy(now);
+    fn hour(&mut self, now: Time, h: u32, sched: &Scheduler) {
+        self.account_busy(now, sched.busy_gpus());
         // The row closes the hour that just ended: its weather, not the next.
         let ambient = self.ambient(now.saturating_sub(HOUR));
         // The row is for the hour that just ended; the caps for the next.
@@ -792,7 +741,7 @@ impl Sim<'_> {
                 emissions_t: d.emissions_t,
                 failures: self.failures_hour,
                 jobs_running: running,
-                jobs_pending: self.sched.pending_count() as u32,
+                jobs_pending: sched.pending_count() as u32,
                 trays_down: self.hall_down.iter().sum(),
                 racks_throttled,
             };
@@ -805,7 +754,7 @@ impl Sim<'_> {
             && self
                 .four_cp
                 .is_four_cp_starting(next_year, next_doy, next_hour);
-        self.apply_caps(now, it_kw, facility_kw, four_cp_next, &building_shortfall);
+        self.report_plant(it_kw, facility_kw, four_cp_next, &building_shortfall);
     }
 
     fn hall_tray_kw(&self, hall: u16) -> f64 {
@@ -834,71 +783,160 @@ impl Sim<'_> {
         format!("{date}T{:02}:00", (t % DAY) / HOUR)
     }
 
-    /// Power caps for the coming hour: a building whose cooling falls short
-    /// sheds that much IT load; in a 4CP hour the campus draws no more than
-    /// gas and battery can carry, to keep grid import near zero.
-    fn apply_caps(
-        &mut self,
-        now: Time,
-        it_kw: f64,
-        facility_kw: f64,
-        four_cp: bool,
-        shortfall: &[f64],
-    ) {
-        let mut cmds = Vec::new();
-        let draw = self.sched.building_draw_kw();
-        for (b, &short) in shortfall.iter().enumerate() {
-            if short > 0.0 {
-                cmds.push(Command::SetPowerCap {
-                    scope: PowerScope::Building(self.campus.buildings[b].name.clone()),
-                    kw: Some((draw[b] - short).max(0.0)),
-                });
-                self.capped_buildings[b] = true;
-            } else if self.capped_buildings[b] {
-                cmds.push(Command::SetPowerCap {
-                    scope: PowerScope::Building(self.campus.buildings[b].name.clone()),
-                    kw: None,
-                });
-                self.capped_buildings[b] = false;
+    /// The plant reading for the coming hour, for the control policy to
+    /// set caps from (`abilene_control::Controller`).
+    fn report_plant(&mut self, it_kw: f64, facility_kw: f64, four_cp: bool, shortfall: &[f64]) {
+        let site = &self.campus.spec.site;
+        let gas = site
+            .gas_turbines
+            .as_ref()
+            .map_or(0.0, |g| f64::from(g.count) * g.mw_each);
+        let own_generation_mw = gas + self.battery.power_mw;
+        if four_cp && facility_kw / 1000.0 > own_generation_mw {
+            self.four_cp_curtailed += 1;
+        }
+        let shortfall_kw = shortfall
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s > 0.0)
+            .map(|(b, s)| (self.campus.buildings[b].name.clone(), *s))
+            .collect();
+        self.emit(Observation::Plant(PlantReading {
+            shortfall_kw,
+            it_kw,
+            facility_kw,
+            four_cp,
+            own_generation_mw,
+            halls: Vec::new(),
+        }));
+    }
+}
+
+impl Fleet for TwinFleet<'_> {
+    fn poll(&mut self, until: Time, sched: &Scheduler) -> Option<(Time, Vec<Observation>)> {
+        loop {
+            if !self.outbox.is_empty() {
+                let now = self.outbox_at;
+                // Busy GPU-seconds up to now, before the scheduler changes them.
+                self.account_busy(now, sched.busy_gpus());
+                return Some((now, std::mem::take(&mut self.outbox)));
+            }
+            let (now, ev) = self.queue.pop_until(until.min(self.end))?;
+            self.outbox_at = now;
+            self.handle(now, ev, sched);
+        }
+    }
+
+    fn hear(&mut self, now: Time, events: &[Event]) {
+        for e in events {
+            // Most events of a busy pass say why a job waits: nothing to do.
+            if matches!(e, Event::Pending { .. }) {
+                continue;
+            }
+            let job = e.job().and_then(|id| self.ids.get(&id).copied());
+            self.on_event(now, e.clone());
+            if let Some(j) = job {
+                if self.jobs[j].state.running {
+                    self.running.insert(j);
+                } else {
+                    self.running.remove(&j);
+                }
             }
         }
-        if four_cp {
-            let site = &self.campus.spec.site;
-            let gas = site
-                .gas_turbines
-                .as_ref()
-                .map_or(0.0, |g| f64::from(g.count) * g.mw_each);
-            let own_mw = gas + self.battery.power_mw;
-            let pue = if it_kw > 0.0 {
-                facility_kw / it_kw
-            } else {
-                1.1
-            };
-            let scheduler_draw: f64 = draw.iter().sum();
-            // The scheduler counts typical draw; scale the target to its units.
-            let scale = if it_kw > 0.0 {
-                scheduler_draw / it_kw
-            } else {
-                1.0
-            };
-            let cap_kw = own_mw * 1000.0 / pue * scale;
-            if facility_kw / 1000.0 > own_mw {
-                self.four_cp_curtailed += 1;
+    }
+}
+
+/// A batch run of the twin: the fleet, the control policy and the real
+/// scheduler, driven to the end of the scenario.
+pub struct Sim<'a> {
+    fleet: TwinFleet<'a>,
+    sched: Scheduler,
+    control: Controller,
+}
+
+impl<'a> Sim<'a> {
+    pub fn new(sc: &'a Scenario, opts: &RunOptions) -> Result<Sim<'a>, String> {
+        let (fleet, sched) = TwinFleet::new(sc, opts)?;
+        Ok(Sim {
+            fleet,
+            sched,
+            control: Controller::new(),
+        })
+    }
+
+    /// Runs to the end; `progress` hears simulated time as it passes. A
+    /// command the scheduler refuses is a scenario error: the run stops and
+    /// says why.
+    pub fn run(mut self, progress: Progress<'_>) -> Result<RunOutput, String> {
+        let started = std::time::Instant::now();
+        let end = self.fleet.end;
+        let mut last_report = 0;
+        let mut each = |now: Time| {
+            if now >= last_report + DAY {
+                last_report = now;
+                progress(now, end);
             }
-            cmds.push(Command::SetPowerCap {
-                scope: PowerScope::Campus,
-                kw: Some(cap_kw),
-            });
-            self.campus_capped = true;
-        } else if self.campus_capped {
-            cmds.push(Command::SetPowerCap {
-                scope: PowerScope::Campus,
-                kw: None,
-            });
-            self.campus_capped = false;
-        }
-        if !cmds.is_empty() {
-            self.step(now, cmds);
-        }
+        };
+        abilene_control::drive(
+            &mut self.fleet,
+            &mut self.control,
+            &mut self.sched,
+            end,
+            &mut each,
+        )
+        .map_err(|e| {
+            format!(
+                "the scheduler refused a `{}` command at {}: {}",
+                e.kind,
+                self.fleet.timestamp(e.at),
+                e.reject
+            )
+        })?;
+        progress(end, end);
+        let wall = started.elapsed().as_secs_f64();
+        Ok(summary::finish(self.fleet, wall))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// The server's restart, in the twin: the fleet runs on while the
+    /// scheduler is replaced, mid-run, by one restored from its snapshot.
+    /// The run is the same, hour for hour and job for job.
+    #[test]
+    fn a_scheduler_restored_mid_run_continues_the_same_run() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/small.toml");
+        let sc = Scenario::load_file(&path).expect("small scenario loads");
+        let opts = RunOptions {
+            days: Some(3.0),
+            seed: None,
+        };
+        let whole = Sim::new(&sc, &opts)
+            .and_then(|s| s.run(&mut |_, _| {}))
+            .expect("runs");
+        let (mut fleet, mut sched) = TwinFleet::new(&sc, &opts).expect("fleet");
+        let mut control = Controller::new();
+        let end = fleet.end;
+        abilene_control::drive(
+            &mut fleet,
+            &mut control,
+            &mut sched,
+            DAY + 1234,
+            &mut |_| {},
+        )
+        .expect("first half");
+        let bytes = sched.snapshot();
+        let mut sched = Scheduler::restore(Arc::new(sc.campus.clone()), &bytes).expect("restores");
+        abilene_control::drive(&mut fleet, &mut control, &mut sched, end, &mut |_| {})
+            .expect("second half");
+        let halves = summary::finish(fleet, 0.0);
+        assert!(!whole.hourly.is_empty() && !whole.jobs.is_empty());
+        assert_eq!(whole.hourly, halves.hourly);
+        assert_eq!(whole.jobs, halves.jobs);
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::engine::HOUR;
 use crate::job::Kind;
 use crate::metrics::{JobRecord, RunOutput, SizeBucket, Summary, TenantWaits};
-use crate::sim::Sim;
+use crate::sim::TwinFleet;
 
 /// Job-size buckets for MTTF and ETTR, in GPUs.
 const SIZES: [(u32, u32, &str); 5] = [
@@ -16,7 +16,7 @@ const SIZES: [(u32, u32, &str); 5] = [
     (65_537, u32::MAX, "65,537+"),
 ];
 
-pub(crate) fn finish(mut sim: Sim<'_>, wall_seconds: f64) -> RunOutput {
+pub(crate) fn finish(mut sim: TwinFleet<'_>, wall_seconds: f64) -> RunOutput {
     let end = sim.end_time();
     let mut records = Vec::with_capacity(sim.jobs.len());
     for j in sim.jobs.iter_mut() {
