@@ -75,6 +75,10 @@ pub struct JobStats {
     /// Slowdown weighted by wall time, to report a mean.
     pub slowdown_wall: f64,
     pub max_buildings: u32,
+    /// Work kept by closed runs, in ideal GPU-seconds (goodput's
+    /// numerator; see `metrics::GOODPUT`): a training run adds its kept
+    /// work times its GPUs, a service its GPUs times the time it served.
+    pub kept_gpu_s: f64,
 }
 
 impl TwinJob {
@@ -96,6 +100,28 @@ impl TwinJob {
         }
         let useful_from = (p.run_start as f64 + self.restart_s).max(p.bank_time as f64);
         p.bank_work + p.rate * (t as f64 - useful_from).max(0.0)
+    }
+
+    /// Work of the open run in ideal GPU-seconds by `t`, not yet in
+    /// `stats.kept_gpu_s` (and, for training, not yet safe: an interruption
+    /// may take it back).
+    pub fn open_gpu_s(&self, t: Time) -> f64 {
+        let p = &self.state;
+        if !p.running {
+            return 0.0;
+        }
+        match self.kind {
+            Kind::Inference => f64::from(p.gpus) * t.saturating_sub(p.bank_time) as f64,
+            _ => f64::from(self.spec.gpus) * self.run_work(t),
+        }
+    }
+
+    /// A service's GPUs change at `now`: bank what it served until now.
+    pub fn bank_service(&mut self, now: Time) {
+        if self.kind == Kind::Inference && self.state.running {
+            self.stats.kept_gpu_s += self.open_gpu_s(now);
+            self.state.bank_time = now;
+        }
     }
 
     /// Starts a run at `now` (closing one still open, so its time counts).
@@ -120,7 +146,12 @@ impl TwinJob {
 
     /// A new rate from `now` (power-capped clocks).
     pub fn set_clock(&mut self, now: Time, clock: f64) {
-        if !self.state.running {
+        if !self.state.running || self.kind == Kind::Inference {
+            // A service's served time is banked by `bank_service`; its
+            // clock does not change what it holds.
+            if self.state.running {
+                self.state.clock = clock;
+            }
             return;
         }
         let done = self.run_work(now);
@@ -146,6 +177,10 @@ impl TwinJob {
             self.run_work(now.saturating_sub(lost_wall).max(self.state.run_start))
                 .min(done)
         };
+        self.stats.kept_gpu_s += match self.kind {
+            Kind::Inference => self.open_gpu_s(now),
+            _ => f64::from(self.spec.gpus) * kept,
+        };
         let wall = now.saturating_sub(self.state.run_start) as f64;
         self.stats.wall_s += wall;
         self.stats.slowdown_wall += wall * self.state.slowdown;
@@ -170,6 +205,23 @@ impl TwinJob {
     /// Work kept so far, counting the current run to `now`.
     pub fn kept_work(&self, now: Time) -> f64 {
         self.state.saved + self.run_work(now)
+    }
+
+    /// Wall seconds of the current run lost when it is interrupted at
+    /// `now` by a failure that happened at `failed_at` (no later than now):
+    /// only checkpoints written before the failure count, so the time
+    /// between the failure and its detection is lost too.
+    pub fn lost_wall_since(&self, failed_at: Time, now: Time) -> Time {
+        let start = self.state.run_start;
+        if !self.state.running {
+            return 0;
+        }
+        let interval = self.spec.checkpoint_interval;
+        let saved = match interval {
+            0 => 0,
+            i => failed_at.saturating_sub(start) / i * i,
+        };
+        now.saturating_sub(start).saturating_sub(saved)
     }
 }
 
@@ -205,6 +257,22 @@ mod tests {
         j.start(3000, 2.0, 72, vec![]);
         // 8,800 s of work left at half speed after 600 s of restart.
         assert_eq!(j.finish_time(3000), Some(3000 + 600 + 17_600));
+    }
+
+    #[test]
+    fn a_failure_loses_the_time_until_its_detection() {
+        let mut j = job();
+        j.start(0, 1.0, 72, vec![]);
+        // Failed at 2,000 s (checkpoint at 1,800 s), detected at 4,000 s:
+        // the checkpoint at 3,600 s was written by a broken job.
+        assert_eq!(j.lost_wall_since(2_000, 4_000), 2_200);
+        // Failed before this run started: the whole run is lost.
+        j.start(5_000, 1.0, 72, vec![]);
+        assert_eq!(j.lost_wall_since(4_500, 6_000), 1_000);
+        let kept_before = j.stats.kept_gpu_s;
+        let lost = j.stop(6_000, 1_000);
+        assert_eq!(lost, 400.0, "400 s of work past the restart");
+        assert_eq!(j.stats.kept_gpu_s, kept_before, "nothing kept");
     }
 
     #[test]

@@ -3,6 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The run's headline figures, defined once; report.html prints these.
+pub const UTILISATION: &str = "Utilisation: GPU-hours held by running jobs (gangs and warm spares) over GPU-hours online (GPUs in commissioned buildings).";
+pub const GOODPUT: &str = "Goodput: the integral of productive work over the run, in ideal GPU-hours (work at full speed on an ideal placement), over GPU-hours online. A training run is credited its work as it does it and debited what an interruption takes back (everything since the last checkpoint written before the failure, including the time until the failure is detected); a service is credited its GPUs for the time it serves. So goodput x online GPU-hours = the sum over jobs of kept work x GPUs.";
+pub const ETTR: &str = "ETTR (effective training time ratio, as Meta defines it, Kokolis et al., HPCA 2025): a training job's productive time (the wall time its kept work took at its placement's speed) over its wall time from first start to its end or the end of the run, including time spent waiting to be placed again after an interruption. The headline weights jobs by GPUs x wall time; the job mean is given beside it. Jobs that ran less than an hour are left out.";
+
 /// One simulated hour of the campus.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HourRow {
@@ -15,8 +20,10 @@ pub struct HourRow {
     pub gpus_online: u64,
     /// GPUs held by running jobs (mean over the hour).
     pub gpus_busy: f64,
-    /// GPUs doing work that will be kept (busy minus work lost to failures
-    /// and restarts, and slowed by placement), mean over the hour.
+    /// The hour's share of the goodput integral ([`GOODPUT`]), in GPUs:
+    /// ideal GPU-seconds of work done this hour less work lost this hour,
+    /// over 3,600. Negative in an hour when an interruption takes back more
+    /// than was done.
     pub gpus_productive: f64,
     pub it_mw: f64,
     pub cooling_mw: f64,
@@ -53,10 +60,15 @@ pub struct JobRecord {
     pub end_s: Option<u64>,
     /// Seconds from submission to first start.
     pub queue_wait_s: Option<u64>,
-    /// Wall seconds between first start and end (or the run's end).
+    /// Wall seconds between first start and end (or the run's end): the
+    /// ETTR denominator.
     pub wall_s: u64,
-    /// Seconds of work kept (ETTR numerator).
+    /// Wall seconds spent holding GPUs.
+    pub held_s: u64,
+    /// Productive wall seconds: the ETTR numerator ([`ETTR`]).
     pub productive_s: u64,
+    /// Work kept, in ideal GPU-seconds: this job's part of goodput.
+    pub kept_gpu_s: f64,
     pub interruptions: u32,
     /// Mean step-time slowdown from its placement (1.0 = none).
     pub slowdown: f64,
@@ -106,6 +118,9 @@ pub struct Summary {
     pub traces: Vec<String>,
     pub utilisation: f64,
     pub goodput: f64,
+    /// ETTR weighted by GPUs x wall time ([`ETTR`]): the headline.
+    pub ettr: Option<f64>,
+    /// The mean of jobs' ETTRs, unweighted.
     pub ettr_mean: Option<f64>,
     pub interruptions: u32,
     pub failures: u32,

@@ -26,9 +26,11 @@ enum Ev {
     Arrival(usize),
     WorkDone(usize, u32),
     NextFailure,
+    /// A failure that happened at `failed_at` is detected now.
     Detected {
         tray: u32,
         cause: usize,
+        failed_at: Time,
     },
     /// A reboot cleared a tray.
     Rebooted(u32),
@@ -142,7 +144,14 @@ pub struct TwinFleet<'a> {
     /// Accumulated over the current hour.
     busy_gpu_s: f64,
     last_busy_at: Time,
-    lost_gpu_s: f64,
+    /// Kept work of closed runs, in ideal GPU-seconds, over the whole run
+    /// (see `metrics::GOODPUT`); with the open runs' work it is the
+    /// goodput integral.
+    kept_closed_gpu_s: f64,
+    /// The integral at the close of the last hour.
+    kept_at_last_hour: f64,
+    /// When each tray whose failure is being detected failed.
+    failed_at: BTreeMap<u32, Time>,
     failures_hour: u32,
     pub(crate) hourly: Vec<HourRow>,
     pub(crate) four_cp_curtailed: u32,
@@ -218,7 +227,9 @@ impl<'a> TwinFleet<'a> {
             parts: sc.spec.failures.spare_parts,
             busy_gpu_s: 0.0,
             last_busy_at: 0,
-            lost_gpu_s: 0.0,
+            kept_closed_gpu_s: 0.0,
+            kept_at_last_hour: 0.0,
+            failed_at: BTreeMap::new(),
             failures_hour: 0,
             hourly: Vec::new(),
             four_cp_curtailed: 0,
@@ -304,6 +315,7 @@ impl<'a> TwinFleet<'a> {
             Event::ReplicaStarted { job, trays } => {
                 let Some(&j) = self.ids.get(&job) else { return };
                 let tj = &mut self.jobs[j];
+                tj.bank_service(now);
                 for t in trays
                     .iter()
                     .filter_map(|t| self.campus.resolve_tray(t).ok())
@@ -320,30 +332,33 @@ impl<'a> TwinFleet<'a> {
             Event::Suspended { job } => self.stopped(now, job, 0, false),
             Event::Interrupted {
                 job,
+                tray,
                 lost_work,
                 recovery,
-                ..
-            } => match recovery {
-                Recovery::Spare => {
-                    let Some(&j) = self.ids.get(&job) else { return };
-                    let tj = &mut self.jobs[j];
-                    tj.stats.interruptions += 1;
-                    let (slowdown, gpus, halls) =
-                        (tj.state.slowdown, tj.state.gpus, tj.state.halls.clone());
-                    let lost = tj.stop(now, lost_work);
-                    self.lost_gpu_s += lost * f64::from(gpus);
-                    self.jobs[j].start(now, slowdown, gpus, halls);
-                    self.schedule_finish(j, now);
-                }
-                Recovery::Requeued => self.stopped(now, job, lost_work, true),
-                Recovery::ReplicaLost => {
-                    if let Some(&j) = self.ids.get(&job) {
+            } => {
+                let lost_work = self.lost_since_failure(job, &tray, now, lost_work);
+                match recovery {
+                    Recovery::Spare => {
+                        let Some(&j) = self.ids.get(&job) else { return };
                         let tj = &mut self.jobs[j];
                         tj.stats.interruptions += 1;
-                        tj.state.gpus = tj.state.gpus.saturating_sub(tj.spec.gpus);
+                        let (slowdown, gpus, halls) =
+                            (tj.state.slowdown, tj.state.gpus, tj.state.halls.clone());
+                        tj.stop(now, lost_work);
+                        self.jobs[j].start(now, slowdown, gpus, halls);
+                        self.schedule_finish(j, now);
+                    }
+                    Recovery::Requeued => self.stopped(now, job, lost_work, true),
+                    Recovery::ReplicaLost => {
+                        if let Some(&j) = self.ids.get(&job) {
+                            let tj = &mut self.jobs[j];
+                            tj.bank_service(now);
+                            tj.stats.interruptions += 1;
+                            tj.state.gpus = tj.state.gpus.saturating_sub(tj.spec.gpus);
+                        }
                     }
                 }
-            },
+            }
             Event::Finished { job, .. } => {
                 let Some(&j) = self.ids.get(&job) else { return };
                 let tj = &mut self.jobs[j];
@@ -373,12 +388,26 @@ impl<'a> TwinFleet<'a> {
     fn stopped(&mut self, now: Time, job: JobId, lost_wall: Time, interrupted: bool) {
         let Some(&j) = self.ids.get(&job) else { return };
         let tj = &mut self.jobs[j];
-        let gpus = tj.state.gpus;
-        let lost = tj.stop(now, lost_wall);
+        tj.stop(now, lost_wall);
         if interrupted {
             tj.stats.interruptions += 1;
         }
-        self.lost_gpu_s += lost * f64::from(gpus);
+    }
+
+    /// The wall seconds a job interrupted on `tray` loses: the scheduler's
+    /// count from its last checkpoint, or more when the tray failed before
+    /// the failure was detected (checkpoints written after the failure are
+    /// worthless, and the job did no useful work meanwhile).
+    fn lost_since_failure(&self, job: JobId, tray: &str, now: Time, reported: Time) -> Time {
+        let failed_at = self
+            .campus
+            .resolve_tray(tray)
+            .ok()
+            .and_then(|t| self.failed_at.get(&t.0).copied());
+        match (failed_at, self.ids.get(&job)) {
+            (Some(at), Some(&j)) => reported.max(self.jobs[j].lost_wall_since(at, now)),
+            _ => reported,
+        }
     }
 
     fn schedule_finish(&mut self, j: usize, now: Time) {
@@ -402,15 +431,21 @@ impl<'a> TwinFleet<'a> {
                 }
             }
             Ev::NextFailure => self.next_failure(now),
-            Ev::Detected { tray, cause } => self.detected(now, tray, cause),
+            Ev::Detected {
+                tray,
+                cause,
+                failed_at,
+            } => self.detected(now, tray, cause, failed_at),
             Ev::Rebooted(tray) => {
                 self.set_down(tray, false);
+                self.failed_at.remove(&tray);
                 let tray = self.tray_name(tray);
                 self.emit(Observation::TrayUp { tray });
             }
             Ev::RepairDone(tray) => {
                 self.crews_busy -= 1;
                 self.set_down(tray, false);
+                self.failed_at.remove(&tray);
                 let tray = self.tray_name(tray);
                 self.emit(Observation::TrayUp { tray });
                 self.start_repairs(now);
@@ -491,7 +526,14 @@ impl<'a> TwinFleet<'a> {
             cause = i;
         }
         let detect = (f.detection_min * 60.0).round() as Time;
-        self.queue.push(at + detect, Ev::Detected { tray, cause });
+        self.queue.push(
+            at + detect,
+            Ev::Detected {
+                tray,
+                cause,
+                failed_at: at,
+            },
+        );
         self.queue.push(at, Ev::NextFailure);
     }
 
@@ -510,10 +552,13 @@ impl<'a> TwinFleet<'a> {
         0
     }
 
-    fn detected(&mut self, now: Time, tray: u32, cause: usize) {
+    fn detected(&mut self, now: Time, tray: u32, cause: usize, failed_at: Time) {
         if self.tray_down[tray as usize] {
             return;
         }
+        // Jobs on the tray lose what they did since it failed: the scheduler
+        // reports an interruption, and the loss is counted from here.
+        self.failed_at.insert(tray, failed_at);
         self.failures_total += 1;
         self.failures_hour += 1;
         self.set_down(tray, true);
@@ -639,7 +684,6 @@ impl TwinFleet<'_> {
         let ps = &self.sc.spec.power;
         let mut hall_kw = vec![0.0; self.campus.halls.len()];
         let mut hall_busy = vec![0u32; self.campus.halls.len()];
-        let mut productive = 0.0;
         let mut running = 0u32;
         let cycle = self.inference_cycle[usize::from(hour)];
         for &j in &self.running {
@@ -658,13 +702,6 @@ impl TwinFleet<'_> {
                 let kw_per_tray = self.hall_tray_kw(hall);
                 hall_kw[usize::from(hall)] += f64::from(trays) * kw_per_tray * share;
                 hall_busy[usize::from(hall)] += trays;
-            }
-            // Work per wall second, in ideal GPU-seconds: slowdowns from
-            // placement and capped clocks show up here.
-            if !in_restart && j.kind != Kind::Inference {
-                productive += f64::from(j.state.gpus) * j.state.rate;
-            } else if j.kind == Kind::Inference {
-                productive += f64::from(j.state.gpus);
             }
         }
         let mut it_kw = 0.0;
@@ -714,14 +751,23 @@ impl TwinFleet<'_> {
         );
         if h > 0 {
             let busy = self.busy_gpu_s / HOUR as f64;
-            let lost = self.lost_gpu_s / HOUR as f64;
+            // The goodput integral over the hour: work done and kept,
+            // less work an interruption took back (metrics::GOODPUT).
+            let open: f64 = self
+                .running
+                .iter()
+                .map(|&j| self.jobs[j].open_gpu_s(now))
+                .sum();
+            let kept_now = self.kept_closed_gpu_s + open;
+            let productive = (kept_now - self.kept_at_last_hour) / HOUR as f64;
+            self.kept_at_last_hour = kept_now;
             let row = HourRow {
                 hour: h - 1,
                 time: self.timestamp(now - HOUR),
                 ambient_c: ambient,
                 gpus_online: self.online_gpus,
                 gpus_busy: busy,
-                gpus_productive: (productive - lost).clamp(0.0, busy.max(productive)),
+                gpus_productive: productive,
                 it_mw: it_kw / 1000.0,
                 cooling_mw: overhead_kw / 1000.0,
                 facility_mw: facility_kw / 1000.0,
@@ -748,7 +794,6 @@ impl TwinFleet<'_> {
             self.hourly.push(row);
         }
         self.busy_gpu_s = 0.0;
-        self.lost_gpu_s = 0.0;
         self.failures_hour = 0;
         let four_cp_next = self.sc.spec.grid.curtail_in_4cp
             && self
@@ -834,7 +879,11 @@ impl Fleet for TwinFleet<'_> {
                 continue;
             }
             let job = e.job().and_then(|id| self.ids.get(&id).copied());
+            let kept_before = job.map(|j| self.jobs[j].stats.kept_gpu_s);
             self.on_event(now, e.clone());
+            if let (Some(j), Some(before)) = (job, kept_before) {
+                self.kept_closed_gpu_s += self.jobs[j].stats.kept_gpu_s - before;
+            }
             if let Some(j) = job {
                 if self.jobs[j].state.running {
                     self.running.insert(j);

@@ -34,24 +34,27 @@ pub(crate) fn finish(mut sim: TwinFleet<'_>, wall_seconds: f64) -> RunOutput {
         } else {
             0.0
         };
-        let wall = j.stats.wall_s + wall_now;
+        let held = j.stats.wall_s + wall_now;
         let slowdown_wall = j.stats.slowdown_wall + wall_now * j.state.slowdown;
         let kept = j.state.saved + running_work;
-        let mean_slowdown = if wall > 0.0 {
-            slowdown_wall / wall
+        let kept_gpu_s = j.stats.kept_gpu_s + j.open_gpu_s(end);
+        let mean_slowdown = if held > 0.0 {
+            slowdown_wall / held
         } else {
             1.0
         };
+        // ETTR's denominator: first start to the end, waits included.
+        let span = j
+            .stats
+            .first_start
+            .map_or(0.0, |s| j.stats.end.unwrap_or(end).saturating_sub(s) as f64);
         // Productive time: the wall time the kept work took at its speed.
-        let productive = if kept.is_finite() {
-            kept * mean_slowdown
+        let productive = if j.kind == Kind::Inference {
+            held
+        } else if kept.is_finite() {
+            (kept * mean_slowdown).min(span)
         } else {
             0.0
-        };
-        let productive = if j.kind == Kind::Inference {
-            wall
-        } else {
-            productive.min(wall)
         };
         records.push(JobRecord {
             id: j.spec.id.0,
@@ -62,8 +65,10 @@ pub(crate) fn finish(mut sim: TwinFleet<'_>, wall_seconds: f64) -> RunOutput {
             first_start_s: j.stats.first_start,
             end_s: j.stats.end,
             queue_wait_s: j.stats.first_start.map(|s| s - j.arrival),
-            wall_s: wall as u64,
+            wall_s: span as u64,
+            held_s: held as u64,
             productive_s: productive as u64,
+            kept_gpu_s,
             interruptions: j.stats.interruptions,
             slowdown: mean_slowdown,
             buildings_spanned: j.stats.max_buildings,
@@ -73,13 +78,25 @@ pub(crate) fn finish(mut sim: TwinFleet<'_>, wall_seconds: f64) -> RunOutput {
     let hours = &sim.hourly;
     let online_gpu_h: f64 = hours.iter().map(|h| h.gpus_online as f64).sum();
     let busy_gpu_h: f64 = hours.iter().map(|h| h.gpus_busy).sum();
-    let productive_gpu_h: f64 = hours.iter().map(|h| h.gpus_productive).sum();
+    // The goodput integral, from the jobs (the hourly rows sum to the same).
+    let productive_gpu_h: f64 = records.iter().map(|r| r.kept_gpu_s).sum::<f64>() / 3600.0;
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
-    let ettrs: Vec<f64> = records
+    let trained: Vec<&JobRecord> = records
         .iter()
         .filter(|r| r.kind != "inference" && r.wall_s >= HOUR)
-        .filter_map(JobRecord::ettr)
         .collect();
+    let ettrs: Vec<f64> = trained.iter().filter_map(|r| r.ettr()).collect();
+    let gpu_wall: f64 = trained
+        .iter()
+        .map(|r| r.wall_s as f64 * f64::from(r.gpus))
+        .sum();
+    let ettr_weighted = (gpu_wall > 0.0).then(|| {
+        trained
+            .iter()
+            .map(|r| r.productive_s as f64 * f64::from(r.gpus))
+            .sum::<f64>()
+            / gpu_wall
+    });
     let pues: Vec<f64> = hours
         .iter()
         .filter(|h| h.it_mw > 0.0)
@@ -98,6 +115,7 @@ pub(crate) fn finish(mut sim: TwinFleet<'_>, wall_seconds: f64) -> RunOutput {
         traces: sim.traces.clone(),
         utilisation: ratio(busy_gpu_h, online_gpu_h),
         goodput: ratio(productive_gpu_h, online_gpu_h),
+        ettr: ettr_weighted,
         ettr_mean: mean(&ettrs),
         interruptions: records.iter().map(|r| r.interruptions).sum(),
         failures: sim.failures_total,
@@ -127,11 +145,11 @@ pub(crate) fn finish(mut sim: TwinFleet<'_>, wall_seconds: f64) -> RunOutput {
         mean_slowdown: {
             let w: f64 = records
                 .iter()
-                .map(|r| r.wall_s as f64 * f64::from(r.gpus))
+                .map(|r| r.held_s as f64 * f64::from(r.gpus))
                 .sum();
             let s: f64 = records
                 .iter()
-                .map(|r| r.wall_s as f64 * f64::from(r.gpus) * r.slowdown)
+                .map(|r| r.held_s as f64 * f64::from(r.gpus) * r.slowdown)
                 .sum();
             if w > 0.0 { s / w } else { 1.0 }
         },
@@ -157,7 +175,8 @@ fn by_size(records: &[JobRecord]) -> Vec<SizeBucket> {
                 .filter(|r| r.kind != "inference" && (lo..=hi).contains(&r.gpus))
                 .collect();
             let interruptions: u32 = in_bucket.iter().map(|r| r.interruptions).sum();
-            let job_hours: f64 = in_bucket.iter().map(|r| r.wall_s as f64 / 3600.0).sum();
+            // Hours of running: the time over which interruptions can happen.
+            let job_hours: f64 = in_bucket.iter().map(|r| r.held_s as f64 / 3600.0).sum();
             let ettrs: Vec<f64> = in_bucket
                 .iter()
                 .filter(|r| r.wall_s >= HOUR)

@@ -43,7 +43,8 @@ const RUN: &str = "Run";
 pub(crate) const METRICS: &[Metric] = &[
     m("utilisation", COMPUTE, "Utilisation", "%", 100.0, 1),
     m("goodput", COMPUTE, "Goodput", "%", 100.0, 1),
-    m("ettr_mean", COMPUTE, "Mean ETTR", "%", 100.0, 1),
+    m("ettr", COMPUTE, "ETTR (GPU-hour weighted)", "%", 100.0, 1),
+    m("ettr_mean", COMPUTE, "ETTR, mean of jobs", "%", 100.0, 1),
     m(
         "mean_slowdown",
         COMPUTE,
@@ -106,6 +107,7 @@ pub(crate) fn metric_value(s: &Summary, key: &str) -> Option<f64> {
     Some(match key {
         "utilisation" => s.utilisation,
         "goodput" => s.goodput,
+        "ettr" => s.ettr?,
         "ettr_mean" => s.ettr_mean?,
         "mean_slowdown" => s.mean_slowdown,
         "interruptions" => f64::from(s.interruptions),

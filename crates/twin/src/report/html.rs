@@ -82,6 +82,13 @@ fn cards(out: &mut String, run: &RunOutput) {
             "utilisation",
         ),
         (format!("{} %", thousands(s.goodput * 100.0, 1)), "goodput"),
+        (
+            s.ettr.map_or_else(
+                || "n/a".to_owned(),
+                |e| format!("{} %", thousands(e * 100.0, 1)),
+            ),
+            "ETTR, GPU-hour weighted",
+        ),
         (thousands(s.pue_mean, 3), "mean PUE"),
         (
             format!("{} MW", thousands(s.peak_facility_mw, 1)),
@@ -116,6 +123,19 @@ fn cards(out: &mut String, run: &RunOutput) {
         );
     }
     out.push_str("</section>\n");
+}
+
+/// What the headline figures mean, from their one definition.
+fn definitions(out: &mut String) {
+    out.push_str("<h2>Definitions</h2>\n<ul class=\"defs\">\n");
+    for d in [
+        crate::metrics::UTILISATION,
+        crate::metrics::GOODPUT,
+        crate::metrics::ETTR,
+    ] {
+        let _ = writeln!(out, "<li>{}</li>", esc(d));
+    }
+    out.push_str("</ul>\n");
 }
 
 fn traces(out: &mut String, s: &Summary) {
@@ -245,7 +265,9 @@ pub(crate) fn page(run: &RunOutput, spreads: &[Spread], plots: &[Plot]) -> Strin
     out.push_str("</section>\n<section class=\"cols\">\n");
     by_size(&mut out, s);
     waits(&mut out, s);
-    out.push_str("</section>\n<h2>Plots</h2>\n<section class=\"plots\">\n");
+    out.push_str("</section>\n");
+    definitions(&mut out);
+    out.push_str("<h2>Plots</h2>\n<section class=\"plots\">\n");
     for p in plots {
         let _ = write!(
             out,
