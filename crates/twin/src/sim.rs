@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use abilene_control::{Controller, Fleet, Observation, PlantReading};
+use abilene_control::{Controller, Fleet, HallReading, Observation, PlantReading};
 use abilene_model::Campus;
 use abilene_scheduler::{Config, Event, JobId, Recovery, Scheduler};
 use rand::RngExt;
@@ -94,6 +94,36 @@ fn check_price_hours(sc: &Scenario, prices: Option<&[f64]>, end: Time) -> Result
         ));
     }
     Ok(())
+}
+
+/// Running jobs' draw and busy trays per hall.
+struct JobLoads {
+    hall_kw: Vec<f64>,
+    hall_busy: Vec<u32>,
+    running: u32,
+}
+
+/// The plant in one hour: IT draw, cooling overhead, shortfalls.
+struct Plant {
+    it_kw: f64,
+    overhead_kw: f64,
+    racks_throttled: u32,
+    building_shortfall: Vec<f64>,
+    halls: Vec<HallReading>,
+}
+
+/// The hour's weather, price and grid dispatch.
+struct HourGrid<'a> {
+    dispatch: &'a grid::Dispatch,
+    price: f64,
+    four_cp: bool,
+    ambient: f64,
+}
+
+impl Plant {
+    fn facility_kw(&self) -> f64 {
+        self.it_kw + self.overhead_kw
+    }
 }
 
 /// Options a caller may override from the scenario.
@@ -672,23 +702,64 @@ impl TwinFleet<'_> {
         base + w.offset_c + wave
     }
 
-    /// Closes hour `h - 1` and sets caps for hour `h`.
+    /// Closes hour `h - 1` and reports the plant for hour `h`.
     fn hour(&mut self, now: Time, h: u32, sched: &Scheduler) {
         self.account_busy(now, sched.busy_gpus());
         // The row closes the hour that just ended: its weather, not the next.
         let ambient = self.ambient(now.saturating_sub(HOUR));
-        // The row is for the hour that just ended; the caps for the next.
         let (year, doy, hour) = self.calendar(now.saturating_sub(HOUR));
+        let loads = self.job_loads(now, hour);
+        let plant = self.plant(ambient, &loads);
+        let four_cp =
+            self.four_cp.is_four_cp_starting(year, doy, hour) && self.sc.spec.grid.curtail_in_4cp;
+        let price = self.price_at(doy, hour, h.saturating_sub(1));
+        let site = &self.campus.spec.site;
+        let gas_mw = site
+            .gas_turbines
+            .as_ref()
+            .map_or(0.0, |g| f64::from(g.count) * g.mw_each);
+        let d = grid::dispatch(
+            &self.sc.spec.grid,
+            plant.facility_kw() / 1000.0,
+            site.grid_interconnect_mw,
+            gas_mw,
+            &mut self.battery,
+            price,
+            four_cp,
+        );
+        if h > 0 {
+            let hour_grid = HourGrid {
+                dispatch: &d,
+                price,
+                four_cp,
+                ambient,
+            };
+            let row = self.close_row(now, h, &loads, &plant, &hour_grid, sched);
+            self.hourly.push(row);
+        }
+        self.busy_gpu_s = 0.0;
+        self.failures_hour = 0;
+        // The caps are for the hour that starts now.
         let (next_year, next_doy, next_hour) = self.calendar(now);
-        // IT draw per hall: idle trays, then every running job by phase.
+        let four_cp_next = self.sc.spec.grid.curtail_in_4cp
+            && self
+                .four_cp
+                .is_four_cp_starting(next_year, next_doy, next_hour);
+        self.report_plant(&plant, four_cp_next);
+    }
+
+    /// IT draw and busy trays per hall from the running jobs, by phase.
+    fn job_loads(&self, now: Time, hour: u8) -> JobLoads {
         let ps = &self.sc.spec.power;
-        let mut hall_kw = vec![0.0; self.campus.halls.len()];
-        let mut hall_busy = vec![0u32; self.campus.halls.len()];
-        let mut running = 0u32;
+        let mut loads = JobLoads {
+            hall_kw: vec![0.0; self.campus.halls.len()],
+            hall_busy: vec![0; self.campus.halls.len()],
+            running: 0,
+        };
         let cycle = self.inference_cycle[usize::from(hour)];
         for &j in &self.running {
             let j = &self.jobs[j];
-            running += 1;
+            loads.running += 1;
             let in_restart = now < j.state.run_start + j.restart_s as Time;
             let share = match j.kind {
                 Kind::Inference => {
@@ -700,14 +771,24 @@ impl TwinFleet<'_> {
             };
             for &(hall, trays) in &j.state.halls {
                 let kw_per_tray = self.hall_tray_kw(hall);
-                hall_kw[usize::from(hall)] += f64::from(trays) * kw_per_tray * share;
-                hall_busy[usize::from(hall)] += trays;
+                loads.hall_kw[usize::from(hall)] += f64::from(trays) * kw_per_tray * share;
+                loads.hall_busy[usize::from(hall)] += trays;
             }
         }
-        let mut it_kw = 0.0;
-        let mut overhead_kw = 0.0;
-        let mut racks_throttled = 0u32;
-        let mut building_shortfall = vec![0.0; self.campus.buildings.len()];
+        loads
+    }
+
+    /// Each online hall's draw (jobs plus idle trays) against its cooling
+    /// at `ambient`: overhead, and the load cooling cannot carry.
+    fn plant(&self, ambient: f64, loads: &JobLoads) -> Plant {
+        let ps = &self.sc.spec.power;
+        let mut plant = Plant {
+            it_kw: 0.0,
+            overhead_kw: 0.0,
+            racks_throttled: 0,
+            building_shortfall: vec![0.0; self.campus.buildings.len()],
+            halls: Vec::new(),
+        };
         for (i, hall) in self.campus.halls.iter().enumerate() {
             let b = hall.building.index();
             if !self.online[b] {
@@ -715,91 +796,84 @@ impl TwinFleet<'_> {
             }
             let trays = hall.load.trays as u32;
             let idle = trays
-                .saturating_sub(hall_busy[i])
+                .saturating_sub(loads.hall_busy[i])
                 .saturating_sub(self.hall_down[i]);
-            let kw = hall_kw[i] + f64::from(idle) * self.hall_tray_kw(i as u16) * ps.idle;
+            let kw = loads.hall_kw[i] + f64::from(idle) * self.hall_tray_kw(i as u16) * ps.idle;
             let state = cooling::evaluate(
                 &self.sc.spec.cooling,
                 &self.hall_thermal[i].at_load(kw),
                 ambient,
             );
-            it_kw += kw;
-            overhead_kw += state.overhead_kw;
+            plant.it_kw += kw;
+            plant.overhead_kw += state.overhead_kw;
             if state.shortfall_kw > 0.0 {
                 let rack_kw = hall.load.it_max_kw / hall.load.racks.max(1) as f64;
-                racks_throttled += (state.shortfall_kw / rack_kw).ceil() as u32;
-                building_shortfall[b] += state.shortfall_kw;
+                plant.racks_throttled += (state.shortfall_kw / rack_kw).ceil() as u32;
+                plant.building_shortfall[b] += state.shortfall_kw;
             }
+            plant.halls.push(HallReading {
+                hall: self.campus.hall_name(abilene_model::HallId(i as u16)),
+                it_kw: kw,
+                inlet_c: ambient,
+                coolant_c: self.sc.spec.cooling.coolant_supply_c,
+            });
         }
-        let facility_kw = it_kw + overhead_kw;
-        let four_cp =
-            self.four_cp.is_four_cp_starting(year, doy, hour) && self.sc.spec.grid.curtail_in_4cp;
-        let price = self.price_at(doy, hour, h.saturating_sub(1));
-        let site = &self.campus.spec.site;
-        let gas_mw = site
-            .gas_turbines
-            .as_ref()
-            .map_or(0.0, |g| f64::from(g.count) * g.mw_each);
-        let d = grid::dispatch(
-            &self.sc.spec.grid,
-            facility_kw / 1000.0,
-            site.grid_interconnect_mw,
-            gas_mw,
-            &mut self.battery,
-            price,
+        plant
+    }
+
+    /// The row of the hour that ends at `now`.
+    fn close_row(
+        &mut self,
+        now: Time,
+        h: u32,
+        loads: &JobLoads,
+        plant: &Plant,
+        g: &HourGrid<'_>,
+        sched: &Scheduler,
+    ) -> HourRow {
+        let (d, price, four_cp, ambient) = (g.dispatch, g.price, g.four_cp, g.ambient);
+        let busy = self.busy_gpu_s / HOUR as f64;
+        // The goodput integral over the hour: work done and kept, less work
+        // an interruption took back (metrics::GOODPUT).
+        let open: f64 = self
+            .running
+            .iter()
+            .map(|&j| self.jobs[j].open_gpu_s(now))
+            .sum();
+        let kept_now = self.kept_closed_gpu_s + open;
+        let productive = (kept_now - self.kept_at_last_hour) / HOUR as f64;
+        self.kept_at_last_hour = kept_now;
+        let facility_kw = plant.facility_kw();
+        HourRow {
+            hour: h - 1,
+            time: self.timestamp(now - HOUR),
+            ambient_c: ambient,
+            gpus_online: self.online_gpus,
+            gpus_busy: busy,
+            gpus_productive: productive,
+            it_mw: plant.it_kw / 1000.0,
+            cooling_mw: plant.overhead_kw / 1000.0,
+            facility_mw: facility_kw / 1000.0,
+            pue: if plant.it_kw > 0.0 {
+                facility_kw / plant.it_kw
+            } else {
+                0.0
+            },
+            grid_mw: d.grid_mw,
+            gas_mw: d.gas_mw,
+            battery_mw: d.battery_mw,
+            battery_soc_mwh: self.battery.soc_mwh,
+            price_usd_per_mwh: price,
             four_cp,
-        );
-        if h > 0 {
-            let busy = self.busy_gpu_s / HOUR as f64;
-            // The goodput integral over the hour: work done and kept,
-            // less work an interruption took back (metrics::GOODPUT).
-            let open: f64 = self
-                .running
-                .iter()
-                .map(|&j| self.jobs[j].open_gpu_s(now))
-                .sum();
-            let kept_now = self.kept_closed_gpu_s + open;
-            let productive = (kept_now - self.kept_at_last_hour) / HOUR as f64;
-            self.kept_at_last_hour = kept_now;
-            let row = HourRow {
-                hour: h - 1,
-                time: self.timestamp(now - HOUR),
-                ambient_c: ambient,
-                gpus_online: self.online_gpus,
-                gpus_busy: busy,
-                gpus_productive: productive,
-                it_mw: it_kw / 1000.0,
-                cooling_mw: overhead_kw / 1000.0,
-                facility_mw: facility_kw / 1000.0,
-                pue: if it_kw > 0.0 {
-                    facility_kw / it_kw
-                } else {
-                    0.0
-                },
-                grid_mw: d.grid_mw,
-                gas_mw: d.gas_mw,
-                battery_mw: d.battery_mw,
-                battery_soc_mwh: self.battery.soc_mwh,
-                price_usd_per_mwh: price,
-                four_cp,
-                energy_cost_usd: d.cost_usd,
-                revenue_usd: crate::money::revenue(&self.sc.spec.money, busy),
-                emissions_t: d.emissions_t,
-                failures: self.failures_hour,
-                jobs_running: running,
-                jobs_pending: sched.pending_count() as u32,
-                trays_down: self.hall_down.iter().sum(),
-                racks_throttled,
-            };
-            self.hourly.push(row);
+            energy_cost_usd: d.cost_usd,
+            revenue_usd: crate::money::revenue(&self.sc.spec.money, busy),
+            emissions_t: d.emissions_t,
+            failures: self.failures_hour,
+            jobs_running: loads.running,
+            jobs_pending: sched.pending_count() as u32,
+            trays_down: self.hall_down.iter().sum(),
+            racks_throttled: plant.racks_throttled,
         }
-        self.busy_gpu_s = 0.0;
-        self.failures_hour = 0;
-        let four_cp_next = self.sc.spec.grid.curtail_in_4cp
-            && self
-                .four_cp
-                .is_four_cp_starting(next_year, next_doy, next_hour);
-        self.report_plant(it_kw, facility_kw, four_cp_next, &building_shortfall);
     }
 
     fn hall_tray_kw(&self, hall: u16) -> f64 {
@@ -830,7 +904,8 @@ impl TwinFleet<'_> {
 
     /// The plant reading for the coming hour, for the control policy to
     /// set caps from (`abilene_control::Controller`).
-    fn report_plant(&mut self, it_kw: f64, facility_kw: f64, four_cp: bool, shortfall: &[f64]) {
+    fn report_plant(&mut self, plant: &Plant, four_cp: bool) {
+        let (it_kw, facility_kw) = (plant.it_kw, plant.facility_kw());
         let site = &self.campus.spec.site;
         let gas = site
             .gas_turbines
@@ -840,7 +915,8 @@ impl TwinFleet<'_> {
         if four_cp && facility_kw / 1000.0 > own_generation_mw {
             self.four_cp_curtailed += 1;
         }
-        let shortfall_kw = shortfall
+        let shortfall_kw = plant
+            .building_shortfall
             .iter()
             .enumerate()
             .filter(|(_, s)| **s > 0.0)
@@ -852,7 +928,7 @@ impl TwinFleet<'_> {
             facility_kw,
             four_cp,
             own_generation_mw,
-            halls: Vec::new(),
+            halls: plant.halls.clone(),
         }));
     }
 }

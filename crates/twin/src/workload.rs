@@ -101,23 +101,42 @@ fn too_many_research_jobs(arrival_scale: f64, days: f64) -> String {
     )
 }
 
+/// Ids, jobs and trace files as the generators add them.
+struct Builder {
+    jobs: Vec<TwinJob>,
+    traces: Vec<String>,
+    next_id: u64,
+}
+
+impl Builder {
+    fn id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+}
+
+/// GPUs per tray of a SKU of the campus (4 for a SKU it lacks, which the
+/// scenario's checks refuse before this is reached).
+fn gpus_per_tray(sc: &Scenario, sku: &str) -> u32 {
+    sc.campus
+        .catalog
+        .lookup(sku)
+        .map_or(4, |id| sc.campus.sku(id).gpus_per_tray)
+}
+
 pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String> {
     let w = &sc.spec.workload;
-    let mut jobs = Vec::new();
-    let mut traces = Vec::new();
-    let mut next_id = 1u64;
-    let gpt = |sku: &str| {
-        sc.campus
-            .catalog
-            .lookup(sku)
-            .map_or(4, |id| sc.campus.sku(id).gpus_per_tray)
+    let mut b = Builder {
+        jobs: Vec::new(),
+        traces: Vec::new(),
+        next_id: 1,
     };
     for f in &w.frontier {
-        let spec = frontier_spec(f, next_id);
-        next_id += 1;
+        let spec = frontier_spec(f, b.id());
         let work = f.work_days * DAY as f64;
         let arrival = (f.start_day * DAY as f64) as Time;
-        jobs.push(twin(
+        b.jobs.push(twin(
             spec,
             Kind::Frontier,
             arrival,
@@ -127,125 +146,149 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
         ));
     }
     if let Some(r) = &w.research {
-        let (base, span) = openb_base(r.arrival_scale)?;
-        traces.push(trace::OPENB_PODS_FILE.to_string());
-        let philly = match r.runtimes {
-            RuntimeSource::Philly => {
-                traces.push(trace::PHILLY_RUNTIMES_FILE.to_string());
-                Some(trace::RuntimeDistribution::philly().map_err(|e| e.to_string())?)
-            }
-            RuntimeSource::Trace => None,
-        };
-        // The load refuses such scenarios; a caller's own days must not
-        // exhaust memory either.
-        let days = end as f64 / DAY as f64;
-        if research_jobs(r.arrival_scale, days)? > MAX_RESEARCH_JOBS {
-            return Err(too_many_research_jobs(r.arrival_scale, days));
-        }
-        let mut rng = rng(seed, Stream::Trace);
-        // `sku = "*"` spreads jobs over every SKU of the campus in proportion
-        // to its GPUs, as a heterogeneous cluster's scheduler would.
-        let skus: Vec<(String, u32, u64)> = if r.sku == ANY_SKU {
-            sc.campus
-                .catalog
-                .iter()
-                .map(|(id, key, sku)| {
-                    let gpus = sc
-                        .campus
-                        .trays
-                        .iter()
-                        .filter(|t| t.sku == id)
-                        .map(|t| u64::from(t.gpus))
-                        .sum();
-                    (key.to_string(), sku.gpus_per_tray, gpus)
-                })
-                .filter(|s| s.2 > 0)
-                .collect()
-        } else {
-            vec![(r.sku.clone(), gpt(&r.sku), 1)]
-        };
-        let total: u64 = skus.iter().map(|s| s.2).sum::<u64>().max(1);
-        // Replay the trace again and again until the scenario ends.
-        let mut offset = 0;
-        'outer: loop {
-            for t in &base {
-                let arrival = offset + t.arrival_s;
-                if arrival >= end {
-                    break 'outer;
-                }
-                let runtime = match &philly {
-                    Some(d) => d.sample(rng.random::<f64>()),
-                    None => t.runtime_s as f64,
-                }
-                .max(60.0);
-                let (sku, per_tray) = if skus.len() == 1 {
-                    (skus[0].0.as_str(), skus[0].1)
-                } else {
-                    let mut x = rng.random_range(0..total);
-                    let pick = skus.iter().find(|s| {
-                        let hit = x < s.2;
-                        x = x.saturating_sub(s.2);
-                        hit
-                    });
-                    pick.map_or((skus[0].0.as_str(), skus[0].1), |s| (s.0.as_str(), s.1))
-                };
-                let gpus = valid_shape(
-                    trace::map_to_blackwell(t, per_tray).saturating_mul(r.gpu_scale),
-                    per_tray,
-                );
-                let mut spec = JobSpec::training(next_id, &r.project, sku, gpus);
-                next_id += 1;
-                spec.priority = Priority::Normal;
-                spec.checkpoint_interval = (r.checkpoint_interval_min * 60.0).round() as Time;
-                spec.runtime_estimate = (runtime * 1.5) as Time;
-                spec.runtime_limit = (runtime * 3.0) as Time + 3600;
-                jobs.push(twin(
-                    spec,
-                    Kind::Research,
-                    arrival,
-                    runtime,
-                    10.0,
-                    RESEARCH_RESTART_S,
-                ));
-            }
-            if span == 0 {
-                break;
-            }
-            offset += span;
-        }
+        research(sc, r, seed, end, &mut b)?;
     }
-    let mut inference_cycle = [1.0; 24];
-    if let Some(inf) = &w.inference {
-        let instances = trace::dlrm_instances().map_err(|e| e.to_string())?;
-        traces.push(trace::DLRM_INSTANCES_FILE.to_string());
-        inference_cycle = trace::dlrm_activity_cycle(&instances);
-        let apps = trace::dlrm_apps(&instances);
-        let total_live: f64 = apps.iter().map(|a| f64::from(a.1)).sum::<f64>().max(1.0);
-        let replica_gpus = valid_shape(inf.gpus_per_replica, gpt(&inf.sku)).max(1);
-        let replicas_total = (inf.gpus / replica_gpus).max(1);
-        // The largest apps of the trace become services, in proportion to
-        // their peak live instances, until the GPUs are given out.
-        let mut given = 0;
-        for (_, live, _) in apps.iter().take(64) {
-            if given >= replicas_total {
-                break;
-            }
-            let share = (f64::from(*live) / total_live * f64::from(replicas_total)).round() as u32;
-            let replicas = share.clamp(1, replicas_total - given);
-            given += replicas;
-            let min = (replicas * 4).div_ceil(5).max(1);
-            let mut spec =
-                JobSpec::service(next_id, &inf.project, &inf.sku, replica_gpus, replicas, min);
-            next_id += 1;
-            spec.priority = Priority::High;
-            jobs.push(twin(spec, Kind::Inference, 0, f64::INFINITY, 0.0, 60.0));
-        }
-    }
+    let inference_cycle = match &w.inference {
+        Some(inf) => inference(sc, inf, &mut b)?,
+        None => [1.0; 24],
+    };
     Ok(Generated {
-        jobs,
-        traces,
+        jobs: b.jobs,
+        traces: b.traces,
         inference_cycle,
     })
+}
+
+/// The SKUs research jobs go to, with GPUs per tray and a weight: one, or
+/// with `sku = "*"` every SKU of the campus in proportion to its GPUs, as a
+/// heterogeneous cluster's scheduler would spread them.
+fn research_skus(sc: &Scenario, sku: &str) -> Vec<(String, u32, u64)> {
+    if sku != ANY_SKU {
+        return vec![(sku.to_string(), gpus_per_tray(sc, sku), 1)];
+    }
+    sc.campus
+        .catalog
+        .iter()
+        .map(|(id, key, s)| {
+            let gpus = sc
+                .campus
+                .trays
+                .iter()
+                .filter(|t| t.sku == id)
+                .map(|t| u64::from(t.gpus))
+                .sum();
+            (key.to_string(), s.gpus_per_tray, gpus)
+        })
+        .filter(|s| s.2 > 0)
+        .collect()
+}
+
+/// Research jobs: the openb trace replayed again and again until the end.
+fn research(
+    sc: &Scenario,
+    r: &crate::scenario::ResearchSpec,
+    seed: u64,
+    end: Time,
+    b: &mut Builder,
+) -> Result<(), String> {
+    let (base, span) = openb_base(r.arrival_scale)?;
+    b.traces.push(trace::OPENB_PODS_FILE.to_string());
+    let philly = match r.runtimes {
+        RuntimeSource::Philly => {
+            b.traces.push(trace::PHILLY_RUNTIMES_FILE.to_string());
+            Some(trace::RuntimeDistribution::philly().map_err(|e| e.to_string())?)
+        }
+        RuntimeSource::Trace => None,
+    };
+    // The load refuses such scenarios; a caller's own days must not
+    // exhaust memory either.
+    let days = end as f64 / DAY as f64;
+    if research_jobs(r.arrival_scale, days)? > MAX_RESEARCH_JOBS {
+        return Err(too_many_research_jobs(r.arrival_scale, days));
+    }
+    let mut rng = rng(seed, Stream::Trace);
+    let skus = research_skus(sc, &r.sku);
+    let total: u64 = skus.iter().map(|s| s.2).sum::<u64>().max(1);
+    let mut offset = 0;
+    loop {
+        for t in &base {
+            let arrival = offset + t.arrival_s;
+            if arrival >= end {
+                return Ok(());
+            }
+            let runtime = match &philly {
+                Some(d) => d.sample(rng.random::<f64>()),
+                None => t.runtime_s as f64,
+            }
+            .max(60.0);
+            let (sku, per_tray) = if skus.len() == 1 {
+                (skus[0].0.as_str(), skus[0].1)
+            } else {
+                let mut x = rng.random_range(0..total);
+                let pick = skus.iter().find(|s| {
+                    let hit = x < s.2;
+                    x = x.saturating_sub(s.2);
+                    hit
+                });
+                pick.map_or((skus[0].0.as_str(), skus[0].1), |s| (s.0.as_str(), s.1))
+            };
+            let gpus = valid_shape(
+                trace::map_to_blackwell(t, per_tray).saturating_mul(r.gpu_scale),
+                per_tray,
+            );
+            let mut spec = JobSpec::training(b.id(), &r.project, sku, gpus);
+            spec.priority = Priority::Normal;
+            spec.checkpoint_interval = (r.checkpoint_interval_min * 60.0).round() as Time;
+            spec.runtime_estimate = (runtime * 1.5) as Time;
+            spec.runtime_limit = (runtime * 3.0) as Time + 3600;
+            b.jobs.push(twin(
+                spec,
+                Kind::Research,
+                arrival,
+                runtime,
+                10.0,
+                RESEARCH_RESTART_S,
+            ));
+        }
+        if span == 0 {
+            return Ok(());
+        }
+        offset += span;
+    }
+}
+
+/// Inference services shaped after the DLRM trace's largest apps; returns
+/// the trace's daily activity cycle.
+fn inference(
+    sc: &Scenario,
+    inf: &crate::scenario::InferenceSpec,
+    b: &mut Builder,
+) -> Result<[f64; 24], String> {
+    let instances = trace::dlrm_instances().map_err(|e| e.to_string())?;
+    b.traces.push(trace::DLRM_INSTANCES_FILE.to_string());
+    let cycle = trace::dlrm_activity_cycle(&instances);
+    let apps = trace::dlrm_apps(&instances);
+    let total_live: f64 = apps.iter().map(|a| f64::from(a.1)).sum::<f64>().max(1.0);
+    let replica_gpus = valid_shape(inf.gpus_per_replica, gpus_per_tray(sc, &inf.sku)).max(1);
+    let replicas_total = (inf.gpus / replica_gpus).max(1);
+    // The largest apps of the trace become services, in proportion to
+    // their peak live instances, until the GPUs are given out.
+    let mut given = 0;
+    for (_, live, _) in apps.iter().take(64) {
+        if given >= replicas_total {
+            break;
+        }
+        let share = (f64::from(*live) / total_live * f64::from(replicas_total)).round() as u32;
+        let replicas = share.clamp(1, replicas_total - given);
+        given += replicas;
+        let min = (replicas * 4).div_ceil(5).max(1);
+        let mut spec =
+            JobSpec::service(b.id(), &inf.project, &inf.sku, replica_gpus, replicas, min);
+        spec.priority = Priority::High;
+        b.jobs
+            .push(twin(spec, Kind::Inference, 0, f64::INFINITY, 0.0, 60.0));
+    }
+    Ok(cycle)
 }
 
 #[cfg(test)]
