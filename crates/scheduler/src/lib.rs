@@ -16,7 +16,6 @@
 //! - `lifecycle`, `failure`, `power`, `ledger`, `reservation`, `locate`:
 //!   command handling by topic.
 //! - [`invariants`]: checks that must hold after every step.
-//! - [`workload`]: seeded synthetic tenancies and job mixes for benches and demos.
 
 pub mod command;
 pub mod config;
@@ -41,7 +40,6 @@ mod tenancy;
 pub mod tenant;
 pub mod topo;
 pub mod views;
-pub mod workload;
 
 pub use command::{Command, PowerScope, ReservationSpec, TenantUpdate};
 pub use config::Config;
