@@ -147,7 +147,7 @@ pub enum TenantError {
 pub type NodeId = u32;
 
 #[derive(Debug, Clone)]
-pub struct TenantTree {
+pub(crate) struct TenantTree {
     pub names: Vec<String>,
     pub parent: Vec<Option<NodeId>>,
     /// The nodes as last described, in node order (retired ones included).
@@ -173,6 +173,7 @@ fn valid_name(name: &str) -> bool {
 impl TenantTree {
     /// Builds the tree; `capacity` is the campus's GPUs for each SKU of
     /// `sku_keys`. Contracts count from time 0.
+    #[cfg(test)]
     pub fn new(
         specs: &[TenantSpec],
         sku_keys: &[String],
@@ -422,10 +423,6 @@ impl TenantTree {
 
     pub fn len(&self) -> usize {
         self.names.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
     }
 
     pub fn lookup(&self, name: &str) -> Option<NodeId> {
