@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use abilene_model::{Campus, TrayId, preset};
+use abilene_model::{Campus, TrayId};
 use anyhow::{Context, Result};
 use clap::Subcommand;
 
@@ -67,12 +67,7 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
 }
 
 fn campus(name: &str, runs: u32) -> Result<ExitCode> {
-    let p = preset::preset(name).with_context(|| {
-        format!(
-            "no preset `{name}`; presets: {}",
-            preset::names().join(", ")
-        )
-    })?;
+    let p = crate::presets::find(name)?;
     let mut times = Vec::with_capacity(runs as usize);
     let mut campus = None;
     for _ in 0..runs {

@@ -1,19 +1,19 @@
 //! `abilene bench sched`: the scheduler's targets, measured on this machine.
 //!
 //! The campus is filled to 85% of its GB200 GPUs with the seeded Abilene mix
-//! (crates/scheduler/src/workload.rs) and 10,000 jobs wait. Each placement
+//! (crates/fixtures/src/workload.rs) and 10,000 jobs wait. Each placement
 //! sample submits one job and runs one pass; only that step is timed.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use abilene_scheduler::workload::{GB200, busy_campus};
+use abilene_fixtures::workload::{self, GB200, busy_campus};
 use abilene_scheduler::{Command, Event, JobId, JobSpec, Priority, Scheduler};
 use anyhow::{Result, ensure};
 
 use crate::format::count;
 use crate::out::outln;
-use crate::sched_cmd::load_preset;
+use crate::presets::load_preset;
 
 /// Issue 3's targets: (GPUs, p99 limit).
 const PLACEMENT_TARGETS: [(u32, Duration); 4] = [
@@ -246,7 +246,7 @@ fn snapshot_round_trip(base: &Scheduler) -> Result<bool> {
 /// Lists one page of 100 jobs of tenant-c's subtree with 100,000 live jobs
 /// on the campus (the fixture's, plus pending jobs to make up the count).
 fn list_jobs_latency(base: &Scheduler, next_id: &mut u64, quick: bool) -> Result<bool> {
-    use abilene_scheduler::{JobFilter, workload};
+    use abilene_scheduler::JobFilter;
     let mut s = base.clone();
     let live = (s.running_count() + s.pending_count()) as u64;
     let mut rng = workload::SplitMix64(7);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use abilene_model::Campus;
-use abilene_model::preset::{self, PRESETS};
+use abilene_model::preset::PRESETS;
 use abilene_model::summary::{CampusSummary, Figures};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
@@ -51,12 +51,7 @@ impl CampusSource {
     pub fn read(&self) -> Result<(String, String)> {
         match (&self.preset, &self.file) {
             (Some(name), _) => {
-                let p = preset::preset(name).with_context(|| {
-                    format!(
-                        "no preset `{name}`; presets: {}",
-                        preset::names().join(", ")
-                    )
-                })?;
+                let p = crate::presets::find(name)?;
                 Ok((format!("{} (preset {name})", p.file), p.toml.to_string()))
             }
             (None, Some(path)) => {
@@ -118,12 +113,7 @@ pub fn run(cmd: CampusCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CampusCommand::Export { name } => {
-            let p = preset::preset(&name).with_context(|| {
-                format!(
-                    "no preset `{name}`; presets: {}",
-                    preset::names().join(", ")
-                )
-            })?;
+            let p = crate::presets::find(&name)?;
             out!("{}", p.toml);
             Ok(ExitCode::SUCCESS)
         }
@@ -131,7 +121,7 @@ pub fn run(cmd: CampusCommand) -> Result<ExitCode> {
 }
 
 pub fn demo() -> Result<ExitCode> {
-    let p = preset::preset("abilene").context("abilene preset is shipped")?;
+    let p = crate::presets::find("abilene")?;
     let campus = Campus::load(p.file, p.toml).map_err(|e| anyhow::anyhow!("{e}"))?;
     outln!(
         "abilene demo: the Abilene campus as modelled in {}\n",

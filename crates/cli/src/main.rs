@@ -6,6 +6,7 @@ mod bench_twin;
 mod campus_cmd;
 mod format;
 mod out;
+mod presets;
 mod sched_cmd;
 mod sim_cmd;
 

@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use abilene_model::{Campus, preset};
-use abilene_scheduler::workload::{GB200, busy_campus};
+use abilene_fixtures::workload::{GB200, busy_campus};
 use abilene_scheduler::{Command, Event, JobId, JobSpec, Priority, Recovery};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
 
 use crate::format::count;
 use crate::out::outln;
+use crate::presets::load_preset;
 
 #[derive(Subcommand)]
 pub enum SchedCommand {
@@ -29,16 +29,6 @@ pub fn run(cmd: SchedCommand) -> Result<ExitCode> {
     match cmd {
         SchedCommand::Demo { preset, seed } => demo(&preset, seed),
     }
-}
-
-pub fn load_preset(name: &str) -> Result<Campus> {
-    let p = preset::preset(name).with_context(|| {
-        format!(
-            "no preset `{name}`; presets: {}",
-            preset::names().join(", ")
-        )
-    })?;
-    Campus::load(p.file, p.toml).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn demo(preset_name: &str, seed: u64) -> Result<ExitCode> {

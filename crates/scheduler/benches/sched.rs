@@ -1,6 +1,6 @@
 //! Scheduler benchmarks (issue 3) on the full `abilene` preset: 85% of its
 //! GB200 GPUs busy with the seeded Abilene mix and 10,000 jobs pending
-//! (`workload::busy_campus`, seed 1), the set-up of `abilene bench sched`.
+//! (`abilene_fixtures::workload::busy_campus`, seed 1), the set-up of `abilene bench sched`.
 //!
 //! - `sched/place/{8,1024,16384}`: submit one training job for `frontier`
 //!   and run one pass. Only that step is timed; cancelling the job and the
@@ -15,8 +15,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use abilene_model::{Campus, preset};
-use abilene_scheduler::workload::{GB200, busy_campus};
+use abilene_fixtures::workload::{GB200, busy_campus};
 use abilene_scheduler::{Command, Event, JobId, JobSpec, Priority, Scheduler};
 use criterion::{
     BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
@@ -40,8 +39,7 @@ const BATCH: usize = 1_000;
 const RESET_AFTER_JOBS: u64 = 200_000;
 
 fn fixture() -> (Scheduler, u64) {
-    let p = preset::preset("abilene").expect("shipped preset");
-    let campus = Campus::load(p.file, p.toml).expect("shipped preset is valid");
+    let campus = abilene_fixtures::campus("abilene").expect("shipped preset");
     let fixture = busy_campus(&campus, 0.85, 10_000, 1).expect("Abilene tenancy is valid");
     NOW.get_or_init(|| fixture.0.now());
     fixture

@@ -31,48 +31,66 @@ impl Scheduler {
     }
 
     fn job_lost_tray(&mut self, now: Time, slot: u32, t: u32, events: &mut Vec<Event>) {
-        let id = self.jobs[slot as usize].spec.id;
         let job = &self.jobs[slot as usize];
         // A warm spare that failed is just gone.
         if let Some(pos) = job.spares.iter().position(|&s| s == t) {
             self.release_tray_of(slot, t, None, Some(pos));
             return;
         }
-        let gang = job.gangs.iter().position(|g| g.trays.contains(&t));
-        let Some(gang) = gang else { return };
-        if matches!(job.spec.kind, JobKind::Service { .. }) {
-            // Every replica with GPUs on the tray is lost, not just one.
-            while let Some(gi) = self.jobs[slot as usize]
-                .gangs
-                .iter()
-                .position(|g| g.trays.contains(&t))
-            {
-                self.release_tray_of(slot, t, Some(gi), None);
-                events.push(Event::Interrupted {
-                    job: id,
-                    tray: self.tray_name(t),
-                    lost_work: 0,
-                    recovery: Recovery::ReplicaLost,
-                });
-            }
-            self.services_short.insert(slot);
-            let job = &self.jobs[slot as usize];
-            if let JobKind::Service { min_available, .. } = job.spec.kind
-                && (job.gangs.len() as u32) < min_available
-            {
-                // Below its minimum: the service goes back to the queue.
-                self.requeue(now, slot);
-                events.push(Event::Interrupted {
-                    job: id,
-                    tray: self.tray_name(t),
-                    lost_work: 0,
-                    recovery: Recovery::Requeued,
-                });
-            }
+        let Some(gang) = job.gangs.iter().position(|g| g.trays.contains(&t)) else {
             return;
+        };
+        if matches!(job.spec.kind, JobKind::Service { .. }) {
+            self.service_lost_tray(now, slot, t, events);
+        } else {
+            self.training_lost_tray(now, slot, gang, t, events);
         }
-        // Training: swap in a spare from the failed tray's NVLink domain;
-        // any spare will do only when groups are single trays.
+    }
+
+    /// Every replica with GPUs on the failed tray is lost, not just one;
+    /// below its minimum, the service goes back to the queue.
+    fn service_lost_tray(&mut self, now: Time, slot: u32, t: u32, events: &mut Vec<Event>) {
+        let id = self.jobs[slot as usize].spec.id;
+        while let Some(gi) = self.jobs[slot as usize]
+            .gangs
+            .iter()
+            .position(|g| g.trays.contains(&t))
+        {
+            self.release_tray_of(slot, t, Some(gi), None);
+            events.push(Event::Interrupted {
+                job: id,
+                tray: self.tray_name(t),
+                lost_work: 0,
+                recovery: Recovery::ReplicaLost,
+            });
+        }
+        self.services_short.insert(slot);
+        let job = &self.jobs[slot as usize];
+        if let JobKind::Service { min_available, .. } = job.spec.kind
+            && (job.gangs.len() as u32) < min_available
+        {
+            self.requeue(now, slot);
+            events.push(Event::Interrupted {
+                job: id,
+                tray: self.tray_name(t),
+                lost_work: 0,
+                recovery: Recovery::Requeued,
+            });
+        }
+    }
+
+    /// Training: swap in a spare from the failed tray's NVLink domain (any
+    /// spare will do only when groups are single trays), else requeue.
+    fn training_lost_tray(
+        &mut self,
+        now: Time,
+        slot: u32,
+        gang: usize,
+        t: u32,
+        events: &mut Vec<Event>,
+    ) {
+        let job = &self.jobs[slot as usize];
+        let id = job.spec.id;
         let spare = {
             let d = self.topo.tray_domain[t as usize];
             let same = job

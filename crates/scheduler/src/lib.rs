@@ -10,38 +10,39 @@
 //! - [`command`], [`event`], [`reject`], [`job`]: the interface.
 //! - [`snapshot`] and [`log`]: state that outlives the process.
 //! - [`views`]: what the server and dashboard read.
-//! - [`topo`], [`free`], [`placement`]: the campus as placement walks it.
+//! - [`Scheduler`] (`scheduler`): the state and the dispatch of commands.
 //! - [`tenant`] and `tenancy`: operator -> lessee -> tenant -> project.
-//! - [`queue`], `preempt`: the pass, backfill, preemption.
+//! - [`topo`] (only its limits are public), `free`, `placement`: the campus
+//!   as placement walks it.
+//! - `queue`, `preempt`: the pass, backfill, preemption.
 //! - `lifecycle`, `failure`, `power`, `ledger`, `reservation`, `locate`:
 //!   command handling by topic.
-//! - [`invariants`]: checks that must hold after every step.
-//! - [`workload`]: seeded synthetic tenancies and job mixes for benches and demos.
+//! - `invariants`: [`Scheduler::check_invariants`], what must hold after
+//!   every step.
 
 pub mod command;
 pub mod config;
 pub mod event;
 mod failure;
-pub mod free;
-pub mod invariants;
+mod free;
+mod invariants;
 pub mod job;
 mod ledger;
 mod lifecycle;
 mod locate;
 pub mod log;
-pub mod placement;
+mod placement;
 mod power;
 mod preempt;
-pub mod queue;
+mod queue;
 pub mod reject;
 mod reservation;
-pub mod scheduler;
+mod scheduler;
 pub mod snapshot;
 mod tenancy;
 pub mod tenant;
 pub mod topo;
 pub mod views;
-pub mod workload;
 
 pub use command::{Command, PowerScope, ReservationSpec, TenantUpdate};
 pub use config::Config;

@@ -89,10 +89,6 @@ impl Scheduler {
     /// Checks a job against the campus and the tenancy; returns its tenant
     /// node, SKU and shape, or why it can never run.
     fn admit(&self, spec: &JobSpec) -> Result<(NodeId, u16, Need), Reject> {
-        let shape = |problem| Reject::Shape {
-            job: spec.id,
-            problem,
-        };
         let node = self
             .tenants
             .lookup(&spec.project)
@@ -111,78 +107,85 @@ impl Scheduler {
                 sku: spec.sku.clone(),
                 known: self.topo.sku_keys.join(", "),
             })?;
+        check_counts(spec)?;
+        if let Some(r) = &spec.reservation {
+            self.check_reservation(spec, r, node)?;
+        }
+        let need = self.shape_of(spec, sku)?;
+        self.check_size(spec, node, sku)?;
+        Ok((node, sku, need))
+    }
+
+    /// A job's shape on its SKU: GPUs on one tray, or chunks of whole
+    /// trays each inside an NVLink domain; or why it has none.
+    fn shape_of(&self, spec: &JobSpec, sku: u16) -> Result<Need, Reject> {
+        let shape = |problem| Reject::Shape {
+            job: spec.id,
+            problem,
+        };
         let gpt = u32::from(self.topo.sku_gpus_per_tray[usize::from(sku)]);
         let dom = u32::from(self.topo.sku_domain_trays[usize::from(sku)]);
-        if spec.gpus == 0 {
-            return Err(shape(ShapeProblem::NoGpus));
-        }
-        if spec.runtime_limit == 0 {
-            return Err(shape(ShapeProblem::ZeroRuntimeLimit));
-        }
-        if let JobKind::Service {
-            replicas,
-            min_available,
-        } = spec.kind
-            && (min_available == 0 || min_available > replicas)
-        {
-            return Err(shape(ShapeProblem::Replicas {
-                replicas,
-                min_available,
-            }));
-        }
-        if let Some(r) = &spec.reservation {
-            let res = self
-                .reservation_named(r)
-                .ok_or_else(|| Reject::UnknownReservation { id: r.clone() })?;
-            if res
-                .owner
-                .is_none_or(|o| !self.tenants.chain(node).any(|a| a == o))
-            {
-                return Err(Reject::BadReservation {
-                    id: r.clone(),
-                    why: format!("it is not held by `{}` or its parents", spec.project),
-                });
-            }
-        }
-        let need = if spec.gpus < gpt {
+        if spec.gpus < gpt {
             if spec.spare_trays > 0 {
                 return Err(shape(ShapeProblem::SparesNeedWholeTrays));
             }
-            Need::Gpus(spec.gpus)
-        } else {
-            if !spec.gpus.is_multiple_of(gpt) {
-                return Err(shape(ShapeProblem::NotWholeTrays {
-                    gpus: spec.gpus,
-                    per_tray: gpt,
-                    sku: spec.sku.clone(),
-                }));
-            }
-            let trays = spec.gpus / gpt;
-            let tp = spec.tp_gpus.max(gpt);
-            if !tp.is_multiple_of(gpt) {
-                return Err(shape(ShapeProblem::GroupNotWholeTrays {
-                    tp_gpus: spec.tp_gpus,
-                    per_tray: gpt,
-                }));
-            }
-            let k = (tp / gpt).max(spec.segment_trays).max(1);
-            if k > dom {
-                return Err(shape(ShapeProblem::GroupTooLarge {
-                    group_trays: k,
-                    domain_trays: dom,
-                }));
-            }
-            if !trays.is_multiple_of(k) {
-                return Err(shape(ShapeProblem::Indivisible {
-                    trays,
-                    group_trays: k,
-                }));
-            }
-            Need::Trays {
-                k,
-                chunks: trays / k,
-            }
-        };
+            return Ok(Need::Gpus(spec.gpus));
+        }
+        if !spec.gpus.is_multiple_of(gpt) {
+            return Err(shape(ShapeProblem::NotWholeTrays {
+                gpus: spec.gpus,
+                per_tray: gpt,
+                sku: spec.sku.clone(),
+            }));
+        }
+        let trays = spec.gpus / gpt;
+        let tp = spec.tp_gpus.max(gpt);
+        if !tp.is_multiple_of(gpt) {
+            return Err(shape(ShapeProblem::GroupNotWholeTrays {
+                tp_gpus: spec.tp_gpus,
+                per_tray: gpt,
+            }));
+        }
+        let k = (tp / gpt).max(spec.segment_trays).max(1);
+        if k > dom {
+            return Err(shape(ShapeProblem::GroupTooLarge {
+                group_trays: k,
+                domain_trays: dom,
+            }));
+        }
+        if !trays.is_multiple_of(k) {
+            return Err(shape(ShapeProblem::Indivisible {
+                trays,
+                group_trays: k,
+            }));
+        }
+        Ok(Need::Trays {
+            k,
+            chunks: trays / k,
+        })
+    }
+
+    /// A job may name only a reservation held by its node or a parent.
+    fn check_reservation(&self, spec: &JobSpec, r: &str, node: NodeId) -> Result<(), Reject> {
+        let res = self
+            .reservation_named(r)
+            .ok_or_else(|| Reject::UnknownReservation { id: r.to_string() })?;
+        if res
+            .owner
+            .is_none_or(|o| !self.tenants.chain(node).any(|a| a == o))
+        {
+            return Err(Reject::BadReservation {
+                id: r.to_string(),
+                why: format!("it is not held by `{}` or its parents", spec.project),
+            });
+        }
+        Ok(())
+    }
+
+    /// What a job holds at its minimum must fit the campus and every
+    /// ceiling of its tenant chain.
+    fn check_size(&self, spec: &JobSpec, node: NodeId, sku: u16) -> Result<(), Reject> {
+        let gpt = u32::from(self.topo.sku_gpus_per_tray[usize::from(sku)]);
         let per_gang = u64::from(spec.gpus);
         let gangs = match spec.kind {
             JobKind::Training => 1,
@@ -193,11 +196,14 @@ impl Scheduler {
             .saturating_add(u64::from(spec.spare_trays).saturating_mul(u64::from(gpt)));
         let capacity = self.topo.capacity()[usize::from(sku)];
         if want > capacity {
-            return Err(shape(ShapeProblem::LargerThanCampus {
-                gpus: want,
-                sku: spec.sku.clone(),
-                capacity,
-            }));
+            return Err(Reject::Shape {
+                job: spec.id,
+                problem: ShapeProblem::LargerThanCampus {
+                    gpus: want,
+                    sku: spec.sku.clone(),
+                    capacity,
+                },
+            });
         }
         let (limit, ceiling) = self
             .tenants
@@ -213,7 +219,7 @@ impl Scheduler {
                 ceiling,
             });
         }
-        Ok((node, sku, need))
+        Ok(())
     }
 
     pub(crate) fn queue_key(&self, slot: u32) -> QueueKey {
@@ -438,4 +444,31 @@ impl Scheduler {
         self.enqueue(slot);
         lost
     }
+}
+
+/// Counts no job may have: no GPUs, no runtime limit, a service's minimum
+/// of none or more than its replicas.
+fn check_counts(spec: &JobSpec) -> Result<(), Reject> {
+    let shape = |problem| Reject::Shape {
+        job: spec.id,
+        problem,
+    };
+    if spec.gpus == 0 {
+        return Err(shape(ShapeProblem::NoGpus));
+    }
+    if spec.runtime_limit == 0 {
+        return Err(shape(ShapeProblem::ZeroRuntimeLimit));
+    }
+    if let JobKind::Service {
+        replicas,
+        min_available,
+    } = spec.kind
+        && (min_available == 0 || min_available > replicas)
+    {
+        return Err(shape(ShapeProblem::Replicas {
+            replicas,
+            min_available,
+        }));
+    }
+    Ok(())
 }

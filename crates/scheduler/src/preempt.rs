@@ -10,13 +10,29 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use crate::event::Event;
+use crate::event::{Event, PendingReason};
 use crate::job::{JobKind, Time};
 use crate::scheduler::{Gang, JobState, Scheduler};
 use crate::tenant::NodeId;
 
+/// The building a victim's first gang starts in: where its GPUs count.
+fn home_of(s: &Scheduler, slot: u32) -> u16 {
+    let j = &s.jobs[slot as usize];
+    j.gangs
+        .first()
+        .and_then(|g| g.trays.first())
+        .map_or(0, |&t| s.topo.tray_building[t as usize])
+}
+
+/// Buildings ranked for a victim search: free plus reclaimable GPUs each,
+/// the order (most first) and each building's rank in it.
+struct BuildingRanks {
+    room: Vec<u64>,
+    order: Vec<u16>,
+    rank: Vec<u16>,
+}
+
 impl Scheduler {
-    /// Tries to start `slot` by preempting others; true if it started.
     /// Tries to start `slot` by preempting others; true if it started.
     /// Searches cost a copy of the free index, so jobs not owed their
     /// guarantee spend one of the pass's `attempts`; owed jobs always try.
@@ -28,16 +44,77 @@ impl Scheduler {
         attempts: &mut usize,
         events: &mut Vec<Event>,
     ) -> bool {
+        let (node, sku) = (self.jobs[slot as usize].node, self.jobs[slot as usize].sku);
+        let charge = self.charge_of(slot);
+        let none = |_| 0;
+        let owed = self.tenants.within_guarantee(node, sku, charge, &none);
+        if !self.preemption_could_help(slot, pool) {
+            return false;
+        }
+        if !owed {
+            if *attempts == 0 {
+                return false;
+            }
+            *attempts -= 1;
+        }
+        let mut candidates = self.victim_candidates(slot, pool, owed);
+        if candidates.is_empty() {
+            return false;
+        }
+        let reachable: u64 = candidates
+            .iter()
+            .map(|&s| self.jobs[s as usize].charged)
+            .sum::<u64>()
+            + self.pools[pool].free_gpus(sku);
+        if reachable < charge {
+            return false;
+        }
+        let home = |s: u32| home_of(self, s);
+        let ranks = self.rank_buildings(pool, sku, &candidates);
+        // Borrowed capacity first, then lower classes; within them, the
+        // best building, the least work lost, the newest.
+        candidates.sort_by_key(|&s| {
+            let v = &self.jobs[s as usize];
+            (
+                !v.borrowed,
+                v.spec.priority,
+                ranks.rank[usize::from(home(s))],
+                self.progress(s, now).1,
+                Reverse(v.seq),
+            )
+        });
+        // First within the fewest buildings that could hold the job, then
+        // anywhere.
+        let mut cumulative = 0u64;
+        let mut allowed = vec![false; ranks.room.len()];
+        for &b in &ranks.order {
+            allowed[usize::from(b)] = true;
+            cumulative += ranks.room[usize::from(b)];
+            if cumulative >= charge {
+                break;
+            }
+        }
+        let found = self
+            .search_victims(slot, pool, &candidates, Some(&allowed), &home)
+            .or_else(|| self.search_victims(slot, pool, &candidates, None, &home));
+        let Some((gangs, spares, tried)) = found else {
+            return false;
+        };
+        let victims = self.choose_victims(slot, &gangs, &spares, &tried);
+        self.preempt_and_start(now, slot, pool, victims, (gangs, spares), events);
+        true
+    }
+
+    /// Upper bounds from counters, in O(1): most blocked jobs cannot be
+    /// helped by preemption, and they must learn it without a search.
+    fn preemption_could_help(&self, slot: u32, pool: usize) -> bool {
         let (node, sku, prio) = {
             let j = &self.jobs[slot as usize];
             (j.node, j.sku, j.spec.priority)
         };
         let charge = self.charge_of(slot);
         let none = |_| 0;
-        let owed = self.tenants.within_guarantee(node, sku, charge, &none);
         let tenant = self.tenants.tenant_of(node);
-        // Upper bounds from counters: most blocked jobs cannot be helped,
-        // and they must learn it in O(1).
         let lower = self.preemptible_below(tenant, sku, prio);
         let borrowed_by =
             |n: NodeId| self.tenants.usage(n, sku) - self.tenants.guaranteed_usage(n, sku);
@@ -57,16 +134,19 @@ impl Scheduler {
                 return false;
             }
         }
-        if self.pools[pool].free_gpus(sku) + lower + reclaimable < charge {
-            return false;
-        }
-        if !owed {
-            if *attempts == 0 {
-                return false;
-            }
-            *attempts -= 1;
-        }
-        let mut candidates: Vec<u32> = (0..self.jobs.len() as u32)
+        self.pools[pool].free_gpus(sku) + lower + reclaimable >= charge
+    }
+
+    /// Running jobs `slot` may preempt: preemptible training jobs of its SKU
+    /// and pool that borrow from others (reclaimed by an owed job or a
+    /// higher class), or of a lower class in its own tenant.
+    fn victim_candidates(&self, slot: u32, pool: usize, owed: bool) -> Vec<u32> {
+        let (node, sku, prio) = {
+            let j = &self.jobs[slot as usize];
+            (j.node, j.sku, j.spec.priority)
+        };
+        let tenant = self.tenants.tenant_of(node);
+        (0..self.jobs.len() as u32)
             .filter(|&s| {
                 let v = &self.jobs[s as usize];
                 s != slot
@@ -76,27 +156,17 @@ impl Scheduler {
                     && v.spec.preemptible
                     && v.spec.kind == JobKind::Training
                     && {
-                        // Reclaim what other projects borrow; within a
-                        // tenant, a higher class may also preempt.
                         let same_tenant = self.tenants.tenant_of(v.node) == tenant;
                         (v.borrowed && v.node != node && (owed || v.spec.priority < prio))
                             || (v.spec.priority < prio && same_tenant)
                     }
             })
-            .collect();
-        if candidates.is_empty() {
-            return false;
-        }
-        let reachable: u64 = candidates
-            .iter()
-            .map(|&s| self.jobs[s as usize].charged)
-            .sum::<u64>()
-            + self.pools[pool].free_gpus(sku);
-        if reachable < charge {
-            return false;
-        }
-        // Concentrate victims where most can be had, so a big job spans as
-        // few buildings as it can: rank buildings by free plus reclaimable.
+            .collect()
+    }
+
+    /// Concentrates victims where most can be had, so that a big job spans
+    /// as few buildings as it can: buildings by free plus reclaimable GPUs.
+    fn rank_buildings(&self, pool: usize, sku: u16, candidates: &[u32]) -> BuildingRanks {
         let gpt = u64::from(self.topo.sku_gpus_per_tray[usize::from(sku)]);
         let mut room: Vec<u64> = (0..self.topo.buildings() as u16)
             .map(|b| {
@@ -108,15 +178,8 @@ impl Scheduler {
                     * gpt
             })
             .collect();
-        let home = |s: u32| {
-            let j = &self.jobs[s as usize];
-            j.gangs
-                .first()
-                .and_then(|g| g.trays.first())
-                .map_or(0, |&t| self.topo.tray_building[t as usize])
-        };
-        for &c in &candidates {
-            room[usize::from(home(c))] += self.jobs[c as usize].charged;
+        for &c in candidates {
+            room[usize::from(home_of(self, c))] += self.jobs[c as usize].charged;
         }
         let mut order: Vec<u16> = (0..room.len() as u16).collect();
         order.sort_by_key(|&b| (Reverse(room[usize::from(b)]), b));
@@ -124,59 +187,30 @@ impl Scheduler {
         for (r, &b) in order.iter().enumerate() {
             rank[usize::from(b)] = r as u16;
         }
-        // Borrowed capacity first, then lower classes; within them, the
-        // best building, the least work lost, the newest.
-        candidates.sort_by_key(|&s| {
-            let v = &self.jobs[s as usize];
-            (
-                !v.borrowed,
-                v.spec.priority,
-                rank[usize::from(home(s))],
-                self.progress(s, now).1,
-                Reverse(v.seq),
-            )
-        });
-        // First within the fewest buildings that could hold the job, then
-        // anywhere.
-        let mut cumulative = 0u64;
-        let mut allowed = vec![false; room.len()];
-        for &b in &order {
-            allowed[usize::from(b)] = true;
-            cumulative += room[usize::from(b)];
-            if cumulative >= charge {
-                break;
-            }
-        }
-        let found = self
-            .search_victims(slot, pool, &candidates, Some(&allowed), &home)
-            .or_else(|| self.search_victims(slot, pool, &candidates, None, &home));
-        let Some((gangs, spares, tried)) = found else {
-            return false;
-        };
+        BuildingRanks { room, order, rank }
+    }
+
+    /// Of the victims a search `tried`, those that go: every one whose
+    /// trays the job lands on (all of them under a power cap, where the
+    /// search counted every victim's draw as freed), then just enough of
+    /// the others, cheapest first, to satisfy quota.
+    fn choose_victims(&self, slot: u32, gangs: &[Gang], spares: &[u32], tried: &[u32]) -> Vec<u32> {
+        let (node, sku) = (self.jobs[slot as usize].node, self.jobs[slot as usize].sku);
+        let charge = self.charge_of(slot);
         let mut landing: Vec<u32> = gangs
             .iter()
             .flat_map(|g| g.trays.iter().copied())
             .chain(spares.iter().copied())
             .collect();
         landing.sort_unstable();
-        let mut victims: Vec<u32> = Vec::new();
-        let mut quota_only: Vec<u32> = Vec::new();
-        // Under a power cap the search counted every victim's draw as
-        // freed, so all of them go; otherwise only those in the way.
         let power_bound = self.room().limited();
-        for &v in &tried {
-            let hit = power_bound
+        let (mut victims, quota_only): (Vec<u32>, Vec<u32>) = tried.iter().partition(|&&v| {
+            power_bound
                 || self
                     .job_trays_of(v)
                     .iter()
-                    .any(|t| landing.binary_search(t).is_ok());
-            if hit {
-                victims.push(v)
-            } else {
-                quota_only.push(v)
-            }
-        }
-        // Keep just enough of the others to satisfy quota, cheapest first.
+                    .any(|t| landing.binary_search(t).is_ok())
+        });
         let mut kept_refund: BTreeMap<NodeId, u64> = BTreeMap::new();
         for &v in &victims {
             for a in self.tenants.chain(self.jobs[v as usize].node) {
@@ -197,6 +231,20 @@ impl Scheduler {
             }
             victims.push(v);
         }
+        victims
+    }
+
+    /// Requeues `victims` (each says at once that it waits behind `slot`)
+    /// and starts `slot` on the placement found for it.
+    fn preempt_and_start(
+        &mut self,
+        now: Time,
+        slot: u32,
+        pool: usize,
+        victims: Vec<u32>,
+        (gangs, spares): (Vec<Gang>, Vec<u32>),
+        events: &mut Vec<Event>,
+    ) {
         let by = self.jobs[slot as usize].spec.id;
         for v in victims {
             let lost = self.requeue(now, v);
@@ -205,16 +253,9 @@ impl Scheduler {
                 by: Some(by),
                 lost_work: lost,
             });
-            // It waits behind the job that took its GPUs, and says so now,
-            // not only at the next pass.
-            self.set_reason(
-                v,
-                crate::event::PendingReason::Priority { behind: by },
-                events,
-            );
+            self.set_reason(v, PendingReason::Priority { behind: by }, events);
         }
         self.start(now, slot, pool, gangs, spares, events);
-        true
     }
 
     /// Adds candidates (in order, doubling each round) to a copy of the pool

@@ -147,7 +147,7 @@ pub enum TenantError {
 pub type NodeId = u32;
 
 #[derive(Debug, Clone)]
-pub struct TenantTree {
+pub(crate) struct TenantTree {
     pub names: Vec<String>,
     pub parent: Vec<Option<NodeId>>,
     /// The nodes as last described, in node order (retired ones included).
@@ -173,6 +173,7 @@ fn valid_name(name: &str) -> bool {
 impl TenantTree {
     /// Builds the tree; `capacity` is the campus's GPUs for each SKU of
     /// `sku_keys`. Contracts count from time 0.
+    #[cfg(test)]
     pub fn new(
         specs: &[TenantSpec],
         sku_keys: &[String],
@@ -196,7 +197,6 @@ impl TenantTree {
             return Err(TenantError::TooMany);
         }
         let skus = capacity.len();
-        let sku = |key: &str| sku_keys.iter().position(|k| k == key);
         let mut t = TenantTree {
             names: Vec::new(),
             parent: Vec::new(),
@@ -213,77 +213,7 @@ impl TenantTree {
         };
         let mut weights = Vec::new();
         for (index, s) in specs.iter().enumerate() {
-            if !valid_name(&s.name) {
-                return Err(TenantError::BadName {
-                    name: s.name.clone(),
-                });
-            }
-            if t.by_name.contains_key(s.name.as_str()) {
-                return Err(TenantError::Duplicate {
-                    index,
-                    name: s.name.clone(),
-                });
-            }
-            if !(1..=MAX_WEIGHT).contains(&s.weight) {
-                return Err(TenantError::BadWeight {
-                    name: s.name.clone(),
-                    weight: s.weight,
-                });
-            }
-            let parent =
-                match &s.parent {
-                    None if index == 0 => None,
-                    None => {
-                        return Err(TenantError::SecondRoot {
-                            index,
-                            name: s.name.clone(),
-                        });
-                    }
-                    Some(p) => Some(*t.by_name.get(p.as_str()).ok_or_else(|| {
-                        TenantError::UnknownParent {
-                            index,
-                            name: s.name.clone(),
-                            parent: p.clone(),
-                        }
-                    })?),
-                };
-            let mut b = vec![u64::MAX; skus];
-            for key in s.guarantee.keys() {
-                sku(key).ok_or_else(|| TenantError::UnknownSku {
-                    name: s.name.clone(),
-                    sku: key.clone(),
-                    field: "guarantee",
-                })?;
-            }
-            for (i, c) in s.contracts.iter().enumerate() {
-                sku(&c.sku).ok_or_else(|| TenantError::UnknownSku {
-                    name: s.name.clone(),
-                    sku: c.sku.clone(),
-                    field: "contracts",
-                })?;
-                if let Some(end) = c.end
-                    && end <= c.start
-                {
-                    return Err(TenantError::BadContract {
-                        name: s.name.clone(),
-                        index: i,
-                        start: c.start,
-                        end,
-                    });
-                }
-            }
-            for (key, &v) in &s.borrow_limit {
-                let i = sku(key).ok_or_else(|| TenantError::UnknownSku {
-                    name: s.name.clone(),
-                    sku: key.clone(),
-                    field: "borrow_limit",
-                })?;
-                b[i] = v;
-            }
-            if parent.is_none() {
-                // The operator cannot borrow: it has the campus.
-                b = vec![0; skus];
-            }
+            let (parent, b) = t.check_spec(index, s, sku_keys)?;
             t.by_name.insert(s.name.clone(), index as NodeId);
             t.names.push(s.name.clone());
             t.depth
@@ -312,19 +242,99 @@ impl TenantTree {
         }
         t.usage = vec![0; t.names.len() * skus];
         t.guaranteed_usage = vec![0; t.names.len() * skus];
-        // Fair-share entitlement: the node's weight among its siblings,
-        // times its parent's entitlement.
-        let mut sibling_weight = vec![0.0; t.names.len()];
+        t.share = t.shares(&weights);
+        Ok(t)
+    }
+
+    /// Checks node `index`'s spec against the nodes before it; returns its
+    /// parent and its borrow limit per SKU.
+    fn check_spec(
+        &self,
+        index: usize,
+        s: &TenantSpec,
+        sku_keys: &[String],
+    ) -> Result<(Option<NodeId>, Vec<u64>), TenantError> {
+        let sku = |key: &str| sku_keys.iter().position(|k| k == key);
+        let unknown = |key: &str, field| TenantError::UnknownSku {
+            name: s.name.clone(),
+            sku: key.to_string(),
+            field,
+        };
+        if !valid_name(&s.name) {
+            return Err(TenantError::BadName {
+                name: s.name.clone(),
+            });
+        }
+        if self.by_name.contains_key(s.name.as_str()) {
+            return Err(TenantError::Duplicate {
+                index,
+                name: s.name.clone(),
+            });
+        }
+        if !(1..=MAX_WEIGHT).contains(&s.weight) {
+            return Err(TenantError::BadWeight {
+                name: s.name.clone(),
+                weight: s.weight,
+            });
+        }
+        let parent =
+            match &s.parent {
+                None if index == 0 => None,
+                None => {
+                    return Err(TenantError::SecondRoot {
+                        index,
+                        name: s.name.clone(),
+                    });
+                }
+                Some(p) => Some(*self.by_name.get(p.as_str()).ok_or_else(|| {
+                    TenantError::UnknownParent {
+                        index,
+                        name: s.name.clone(),
+                        parent: p.clone(),
+                    }
+                })?),
+            };
+        for key in s.guarantee.keys() {
+            sku(key).ok_or_else(|| unknown(key, "guarantee"))?;
+        }
+        for (i, c) in s.contracts.iter().enumerate() {
+            sku(&c.sku).ok_or_else(|| unknown(&c.sku, "contracts"))?;
+            if let Some(end) = c.end
+                && end <= c.start
+            {
+                return Err(TenantError::BadContract {
+                    name: s.name.clone(),
+                    index: i,
+                    start: c.start,
+                    end,
+                });
+            }
+        }
+        let mut b = vec![u64::MAX; self.skus];
+        for (key, &v) in &s.borrow_limit {
+            b[sku(key).ok_or_else(|| unknown(key, "borrow_limit"))?] = v;
+        }
+        if parent.is_none() {
+            // The operator cannot borrow: it has the campus.
+            b = vec![0; self.skus];
+        }
+        Ok((parent, b))
+    }
+
+    /// Fair-share entitlement: each node's weight among its siblings, times
+    /// its parent's entitlement.
+    fn shares(&self, weights: &[f64]) -> Vec<f64> {
+        let mut sibling_weight = vec![0.0; self.names.len()];
         for (n, &w) in weights.iter().enumerate().skip(1) {
-            let p = t.parent[n].map_or(0, |p| p as usize);
+            let p = self.parent[n].map_or(0, |p| p as usize);
             sibling_weight[p] += w;
         }
-        t.share = vec![1.0; t.names.len()];
+        let mut share = vec![1.0; self.names.len()];
         for (n, &w) in weights.iter().enumerate().skip(1) {
-            let p = t.parent[n].map_or(0, |p| p as usize);
-            t.share[n] = t.share[p] * w / sibling_weight[p];
+            let p = self.parent[n].map_or(0, |p| p as usize);
+            share[n] = share[p] * w / sibling_weight[p];
         }
-        Ok(t)
+        share
     }
 
     /// Every node's guarantee per SKU at time `at`.
@@ -413,10 +423,6 @@ impl TenantTree {
 
     pub fn len(&self) -> usize {
         self.names.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
     }
 
     pub fn lookup(&self, name: &str) -> Option<NodeId> {

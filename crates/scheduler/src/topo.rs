@@ -10,7 +10,7 @@ use abilene_model::{Campus, SkuId, TrayId};
 pub const MAX_DOMAIN_TRAYS: u32 = 64;
 
 #[derive(Debug, Clone)]
-pub struct Topology {
+pub(crate) struct Topology {
     pub skus: usize,
     /// Largest domain, in trays; histograms have this many + 1 buckets.
     pub max_domain_trays: usize,
@@ -143,11 +143,6 @@ impl Topology {
 
     pub fn units(&self) -> usize {
         self.unit_domains.len()
-    }
-
-    pub fn domain_trays_range(&self, d: u32) -> Range<u32> {
-        let first = self.domain_first_tray[d as usize];
-        first..first + u32::from(self.domain_trays[d as usize])
     }
 
     pub fn tray_gpu_range(&self, t: TrayId) -> Range<u32> {

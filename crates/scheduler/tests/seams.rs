@@ -1581,7 +1581,7 @@ fn a_snapshot_is_refused_on_another_campus() {
         other => panic!("{:?}", other.map(|_| ())),
     }
     // The tiny campus with one figure changed is another campus too.
-    let p = abilene_model::preset::preset("tiny").unwrap();
+    let p = abilene_fixtures::preset("tiny").unwrap();
     let edited = p
         .toml
         .replace("grid_interconnect_mw = 5.0", "grid_interconnect_mw = 6.0");

@@ -3,14 +3,13 @@
 
 use std::sync::{Arc, OnceLock};
 
-use abilene_model::{Campus, RackId, TrayId, preset};
+use abilene_model::{Campus, RackId, TrayId};
 use abilene_scheduler::{Config, Event, Placement, Scheduler, TenantSpec};
 
 pub const GB200: &str = "gb200-nvl72";
 
 pub fn campus(name: &str) -> Campus {
-    let p = preset::preset(name).expect("preset exists");
-    Campus::load(p.file, p.toml).expect("preset is valid")
+    abilene_fixtures::campus(name).expect("a shipped, valid preset")
 }
 
 /// The tiny campus, loaded once.
