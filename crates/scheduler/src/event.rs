@@ -125,6 +125,17 @@ pub enum Event {
     ReservationEnded {
         id: String,
     },
+    /// A running job got warm spares back (from free capacity, which a
+    /// repaired tray rejoins).
+    SpareAdded {
+        job: JobId,
+        trays: Vec<String>,
+    },
+    /// A job that asked for warm spares runs with none left: its next
+    /// failure requeues it.
+    SparesExhausted {
+        job: JobId,
+    },
     /// A contract date moved a tenant's guarantee of one SKU.
     GuaranteeChanged {
         tenant: String,
@@ -144,7 +155,9 @@ impl Event {
             | Event::Interrupted { job, .. }
             | Event::Finished { job, .. }
             | Event::Throttled { job, .. }
-            | Event::Suspended { job } => Some(*job),
+            | Event::Suspended { job }
+            | Event::SpareAdded { job, .. }
+            | Event::SparesExhausted { job } => Some(*job),
             Event::TrayQuarantined { .. }
             | Event::ReservationStarted { .. }
             | Event::ReservationEnded { .. }

@@ -35,6 +35,7 @@ impl Scheduler {
         // A warm spare that failed is just gone.
         if let Some(pos) = job.spares.iter().position(|&s| s == t) {
             self.release_tray_of(slot, t, None, Some(pos));
+            self.note_spares(slot, events);
             return;
         }
         let Some(gang) = job.gangs.iter().position(|g| g.trays.contains(&t)) else {
@@ -124,6 +125,7 @@ impl Scheduler {
                     lost_work: lost,
                     recovery: Recovery::Spare,
                 });
+                self.note_spares(slot, events);
             }
             None => {
                 let lost = self.requeue(now, slot);

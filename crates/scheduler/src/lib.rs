@@ -39,6 +39,7 @@ pub mod reject;
 mod reservation;
 mod scheduler;
 pub mod snapshot;
+mod spares;
 mod tenancy;
 pub mod tenant;
 pub mod topo;

@@ -350,6 +350,7 @@ impl Scheduler {
             placement,
             borrowed,
         });
+        self.note_spares(slot, events);
     }
 
     pub(crate) fn describe(&self, j: &Job) -> Placement {
@@ -433,6 +434,7 @@ impl Scheduler {
         self.deadlines.remove(&(deadline, slot));
         self.running_by_end[usize::from(sku)].remove(&(est_end, slot));
         self.services_short.remove(&slot);
+        self.spares_short.remove(&slot);
         self.dirty = true;
         lost
     }

@@ -74,6 +74,10 @@ impl Scheduler {
         }
         self.grow_services(events);
         if full {
+            // Capacity was freed (or a tray repaired): top up warm spares.
+            self.replenish_spares(events);
+        }
+        if full {
             let beyond: Vec<u32> = self
                 .pending
                 .iter()
@@ -273,6 +277,14 @@ impl Scheduler {
             }
         }
         let mut spare_trays = Vec::new();
+        // A first start takes every spare it asked for; a restart after an
+        // interruption takes what is free and gets the rest back later, so
+        // that it never waits for all of its spares at once.
+        let spares = if j.front {
+            spares.min(crate::free::chunks_in(free.campus_hist(sku), 1) as u32)
+        } else {
+            spares
+        };
         if ok && spares > 0 {
             // Spares idle until used: they need no power room.
             match placement::place(

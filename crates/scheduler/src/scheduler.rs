@@ -178,6 +178,8 @@ pub struct Scheduler {
     pub(crate) running_by_end: Vec<BTreeSet<(Time, u32)>>,
     pub(crate) deadlines: BTreeSet<(Time, u32)>,
     pub(crate) services_short: BTreeSet<u32>,
+    /// Running training jobs holding fewer warm spares than they asked for.
+    pub(crate) spares_short: BTreeSet<u32>,
     pub(crate) reservations: Vec<Reservation>,
     pub(crate) power: PowerLedger,
     pub(crate) borrowed_gpus: Vec<u64>,
@@ -241,6 +243,7 @@ impl Scheduler {
             running_by_end: vec![BTreeSet::new(); skus],
             deadlines: BTreeSet::new(),
             services_short: BTreeSet::new(),
+            spares_short: BTreeSet::new(),
             reservations: Vec::new(),
             power,
             borrowed_gpus: vec![0; skus],

@@ -194,6 +194,7 @@ impl Scheduler {
             running_by_end: vec![BTreeSet::new(); skus],
             deadlines: BTreeSet::new(),
             services_short: BTreeSet::new(),
+            spares_short: BTreeSet::new(),
             reservations: st.reservations,
             power,
             borrowed_gpus: vec![0; skus],
@@ -352,6 +353,10 @@ impl Scheduler {
             && (j.gangs.len() as u32) < replicas
         {
             self.services_short.insert(slot);
+        }
+        let j = &self.jobs[slot as usize];
+        if j.spec.kind == JobKind::Training && (j.spares.len() as u32) < j.spec.spare_trays {
+            self.spares_short.insert(slot);
         }
     }
 }

@@ -1830,3 +1830,128 @@ fn a_log_replays_to_the_same_state_and_only_on_its_campus() {
         Err(LogError::Gap { after: 2, found: 4 })
     ));
 }
+
+// ---- warm spares --------------------------------------------------------------
+
+fn spare_job(id: u64, tp_gpus: u32, spares: u32) -> JobSpec {
+    let mut j = JobSpec::training(id, "pretrain", GB200, 72);
+    j.tp_gpus = tp_gpus;
+    j.spare_trays = spares;
+    j.checkpoint_interval = 600;
+    j
+}
+
+/// The rack a tray name is in: `B1/H1/R0003/T07` -> `B1/H1/R0003`.
+fn rack_of(tray: &str) -> String {
+    tray.rsplit_once('/').expect("a tray name").0.to_string()
+}
+
+#[test]
+fn a_used_spare_is_replaced_from_free_capacity() {
+    let mut s = tiny_scheduler();
+    let out = s.step(0, [Command::Submit(spare_job(1, 0, 2))]);
+    assert!(out.results.iter().all(Result::is_ok));
+    assert_eq!(s.job_spares(JobId(1)).len(), 2);
+    let victim = s.job_trays(JobId(1))[0].clone();
+    let out = s.step(100, [Command::TrayFailed { tray: victim }]);
+    assert!(out.events.iter().any(|e| matches!(
+        e,
+        Event::Interrupted {
+            recovery: Recovery::Spare,
+            ..
+        }
+    )));
+    assert!(
+        out.events
+            .iter()
+            .any(|e| matches!(e, Event::SpareAdded { job: JobId(1), trays } if trays.len() == 1)),
+        "{:?}",
+        out.events
+    );
+    assert_eq!(s.job_spares(JobId(1)).len(), 2, "back to two spares");
+    s.check_invariants().unwrap();
+}
+
+#[test]
+fn a_restart_does_not_wait_for_every_spare_and_gets_them_back_later() {
+    let mut s = tiny_scheduler();
+    // Acme's fine-tuning fills six of the eight GB200 racks, one each.
+    let ft: Vec<Command> = (10..16)
+        .map(|id| {
+            let mut j = JobSpec::training(id, "ft", GB200, 72);
+            j.tp_gpus = 72;
+            Command::Submit(j)
+        })
+        .collect();
+    assert!(s.step(0, ft).results.iter().all(Result::is_ok));
+    // A rack-sized tensor-parallel group: a spare in another rack cannot
+    // stand in for one of its trays, so a failure requeues it.
+    let out = s.step(1, [Command::Submit(spare_job(1, 72, 2))]);
+    assert!(started(&out.events, 1).is_some(), "{:?}", out.events);
+    // Its trays: the gang's 18, then its spares.
+    let gang = s.job_trays(JobId(1))[..18].to_vec();
+    let gang_rack = rack_of(&gang[0]);
+    assert!(gang.iter().all(|t| rack_of(t) == gang_rack), "one rack");
+    // Drain 16 trays of its rack (running work stays), so that after the
+    // failure only its spares' rack and one tray are free.
+    let drained: Vec<String> = gang[2..].to_vec();
+    assert_eq!(drained.len(), 16);
+    let out = s.step(
+        2,
+        [Command::Drain {
+            targets: drained.clone(),
+            reason: "test".into(),
+        }],
+    );
+    assert!(out.results.iter().all(Result::is_ok));
+    let out = s.step(
+        3,
+        [Command::TrayFailed {
+            tray: gang[0].clone(),
+        }],
+    );
+    let restarted = started(&out.events, 1).expect("restarts at once, with what is free");
+    assert_eq!(restarted.spares.len(), 1, "one spare free, not two");
+    assert_ne!(rack_of(&restarted.trays[0]), gang_rack);
+    assert_eq!(s.job_spares(JobId(1)).len(), 1);
+    // The drain ends: the missing spare comes back.
+    let out = s.step(4, [Command::Resume { targets: drained }]);
+    assert!(
+        out.events
+            .iter()
+            .any(|e| matches!(e, Event::SpareAdded { job: JobId(1), .. }))
+    );
+    assert_eq!(s.job_spares(JobId(1)).len(), 2);
+    s.check_invariants().unwrap();
+}
+
+#[test]
+fn a_run_left_without_spares_says_so() {
+    let mut s = tiny_scheduler();
+    assert!(
+        s.step(0, [Command::Submit(spare_job(1, 0, 1))])
+            .results
+            .iter()
+            .all(Result::is_ok)
+    );
+    // No free GB200 tray anywhere: the spare cannot be replaced.
+    let out = s.step(
+        1,
+        [Command::Drain {
+            targets: vec!["B1".into()],
+            reason: "test".into(),
+        }],
+    );
+    assert!(out.results.iter().all(Result::is_ok));
+    let victim = s.job_trays(JobId(1))[0].clone();
+    let out = s.step(2, [Command::TrayFailed { tray: victim }]);
+    assert!(
+        out.events
+            .iter()
+            .any(|e| matches!(e, Event::SparesExhausted { job: JobId(1) })),
+        "{:?}",
+        out.events
+    );
+    assert!(s.job_spares(JobId(1)).is_empty());
+    s.check_invariants().unwrap();
+}

@@ -124,6 +124,8 @@ pub struct Summary {
     pub ettr_mean: Option<f64>,
     pub interruptions: u32,
     pub failures: u32,
+    /// Times a job that asked for warm spares ran with none left.
+    pub spare_exhaustions: u32,
     pub by_size: Vec<SizeBucket>,
     pub waits: Vec<TenantWaits>,
     pub energy_mwh: f64,

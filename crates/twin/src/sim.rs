@@ -185,6 +185,8 @@ pub struct TwinFleet<'a> {
     failures_hour: u32,
     pub(crate) hourly: Vec<HourRow>,
     pub(crate) four_cp_curtailed: u32,
+    /// Times a job that asked for warm spares was left with none.
+    pub(crate) spare_exhaustions: u32,
     pub(crate) failures_total: u32,
     pub(crate) traces: Vec<String>,
     inference_cycle: [f64; 24],
@@ -263,6 +265,7 @@ impl<'a> TwinFleet<'a> {
             failures_hour: 0,
             hourly: Vec::new(),
             four_cp_curtailed: 0,
+            spare_exhaustions: 0,
             failures_total: 0,
             traces: Vec::new(),
             inference_cycle: [1.0; 24],
@@ -408,7 +411,9 @@ impl<'a> TwinFleet<'a> {
                 self.queue
                     .push(now + (days * DAY as f64) as Time, Ev::ClearQuarantine(tray));
             }
+            Event::SparesExhausted { .. } => self.spare_exhaustions += 1,
             Event::Pending { .. }
+            | Event::SpareAdded { .. }
             | Event::ReservationStarted { .. }
             | Event::ReservationEnded { .. }
             | Event::GuaranteeChanged { .. } => {}

@@ -119,6 +119,7 @@ pub(crate) fn finish(mut sim: TwinFleet<'_>, wall_seconds: f64) -> RunOutput {
         ettr_mean: mean(&ettrs),
         interruptions: records.iter().map(|r| r.interruptions).sum(),
         failures: sim.failures_total,
+        spare_exhaustions: sim.spare_exhaustions,
         by_size: by_size(&records),
         waits: waits(&records),
         energy_mwh: hours.iter().map(|h| h.facility_mw).sum(),

@@ -150,3 +150,30 @@ fn ettr_counts_the_time_waiting_to_be_placed_again() {
         "one job: weighted = its own"
     );
 }
+
+/// Spares are kept up as operators keep them: the Llama 3 run asking for
+/// 256 warm spares on its 2,304-node campus (all of it) does not stall
+/// waiting for every spare to be free again after it has used them.
+#[test]
+fn a_run_with_many_spares_keeps_running() {
+    let sc = load_variant(
+        "llama3.toml",
+        &[(
+            "restart_overhead_min = 10",
+            "restart_overhead_min = 10\nspare_trays = 256",
+        )],
+    );
+    let out = run_zeroed(&sc, Some(20.0), None);
+    let run = out
+        .jobs
+        .iter()
+        .find(|j| j.kind == "frontier")
+        .expect("the Llama 3 run");
+    assert!(run.interruptions >= 20, "{run:?}");
+    assert!(
+        run.held_s as f64 >= 0.9 * run.wall_s as f64,
+        "held GPUs {} of {} s",
+        run.held_s,
+        run.wall_s
+    );
+}

@@ -55,6 +55,14 @@ pub(crate) const METRICS: &[Metric] = &[
     ),
     m("interruptions", COMPUTE, "Job interruptions", "", 1.0, 0),
     m("failures", COMPUTE, "Failures (all causes)", "", 1.0, 0),
+    m(
+        "spare_exhaustions",
+        COMPUTE,
+        "Runs left without warm spares",
+        "",
+        1.0,
+        0,
+    ),
     m("energy_mwh", ENERGY, "Facility energy", "MWh", 1.0, 1),
     m("peak_it_mw", ENERGY, "Peak IT load", "MW", 1.0, 1),
     m(
@@ -111,6 +119,7 @@ pub(crate) fn metric_value(s: &Summary, key: &str) -> Option<f64> {
         "ettr_mean" => s.ettr_mean?,
         "mean_slowdown" => s.mean_slowdown,
         "interruptions" => f64::from(s.interruptions),
+        "spare_exhaustions" => f64::from(s.spare_exhaustions),
         "failures" => f64::from(s.failures),
         "energy_mwh" => s.energy_mwh,
         "peak_it_mw" => s.peak_it_mw,
@@ -187,7 +196,7 @@ pub(crate) fn spread_row(spread: &Spread) -> SpreadRow {
             // A mean over seeds of a count is not a whole number.
             let count = matches!(
                 m.key,
-                "interruptions" | "failures" | "four_cp_hours_curtailed"
+                "interruptions" | "failures" | "spare_exhaustions" | "four_cp_hours_curtailed"
             );
             let decimals = if count { 1 } else { m.decimals };
             (m.label.to_owned(), m.unit, m.scale, decimals)

@@ -413,6 +413,7 @@ mod tests {
                 ettr_mean: Some(0.9375),
                 interruptions: 3,
                 failures: 29,
+                spare_exhaustions: 0,
                 by_size: vec![
                     SizeBucket {
                         gpus: "1-8".into(),
