@@ -152,10 +152,11 @@ fn ettr_counts_the_time_waiting_to_be_placed_again() {
 }
 
 /// Spares are kept up as operators keep them: the Llama 3 run asking for
-/// 256 warm spares on its 2,304-node campus (all of it) does not stall
-/// waiting for every spare to be free again after it has used them.
+/// 256 warm spares on its 2,304-node campus (all of it) gets back each
+/// spare it uses, from the repaired trays, so it keeps holding the whole
+/// campus (before, used spares were gone for good: 96.9% after 20 days).
 #[test]
-fn a_run_with_many_spares_keeps_running() {
+fn a_run_with_many_spares_keeps_them() {
     let sc = load_variant(
         "llama3.toml",
         &[(
@@ -169,11 +170,11 @@ fn a_run_with_many_spares_keeps_running() {
         .iter()
         .find(|j| j.kind == "frontier")
         .expect("the Llama 3 run");
-    assert!(run.interruptions >= 20, "{run:?}");
+    assert!(run.interruptions >= 100, "{run:?}");
+    assert_eq!(run.held_s, run.wall_s, "it never stalls: {run:?}");
     assert!(
-        run.held_s as f64 >= 0.9 * run.wall_s as f64,
-        "held GPUs {} of {} s",
-        run.held_s,
-        run.wall_s
+        out.summary.utilisation >= 0.99,
+        "gang and spares hold {:.3} of the campus",
+        out.summary.utilisation
     );
 }
