@@ -46,7 +46,7 @@ pub mod topo;
 pub mod views;
 
 pub use command::{Command, PowerScope, ReservationSpec, TenantUpdate};
-pub use config::Config;
+pub use config::{Config, ConfigError};
 pub use event::{Event, Outcome, PendingReason, Placement, Recovery};
 pub use job::{JobId, JobKind, JobSpec, Priority, Time};
 pub use locate::MAX_TARGETS;

@@ -40,6 +40,8 @@ pub enum SetupError {
     Topology(#[from] TopologyError),
     #[error(transparent)]
     Tenant(#[from] TenantError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,6 +213,7 @@ impl Scheduler {
         config: Config,
         tenants: &[TenantSpec],
     ) -> Result<Scheduler, SetupError> {
+        config.check()?;
         let topo = Topology::new(&campus)?;
         let capacity = topo.capacity();
         let tenants = TenantTree::build(

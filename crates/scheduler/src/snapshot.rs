@@ -161,6 +161,7 @@ impl Scheduler {
         let bad = |why: String| SnapshotError::Inconsistent(why);
         let topo = Topology::new(&campus).map_err(|e| bad(e.to_string()))?;
         let config = st.header.config;
+        config.check().map_err(|e| bad(e.to_string()))?;
         let tenants = TenantTree::build(
             &st.tenants,
             &st.retired,
