@@ -237,11 +237,15 @@ impl Scheduler {
         self.jobs[slot as usize].key = key;
         self.jobs[slot as usize].state = JobState::Pending;
         self.pending.insert((key, slot));
+        if self.jobs[slot as usize].reason.is_none() {
+            self.unreasoned.insert(slot);
+        }
     }
 
     fn dequeue(&mut self, slot: u32) {
         let key = self.jobs[slot as usize].key;
         self.pending.remove(&(key, slot));
+        self.unreasoned.remove(&slot);
     }
 
     pub(crate) fn end_job(
