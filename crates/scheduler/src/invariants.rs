@@ -287,6 +287,15 @@ impl Scheduler {
                 return Err(format!("queue entry for slot {slot} is stale"));
             }
         }
+        let unreasoned: std::collections::BTreeSet<u32> = self
+            .pending
+            .iter()
+            .map(|&(_, s)| s)
+            .filter(|&s| self.jobs[s as usize].reason.is_none())
+            .collect();
+        if unreasoned != self.unreasoned {
+            return Err("the set of pending jobs without a reason drifted".into());
+        }
         Ok(())
     }
 

@@ -237,11 +237,15 @@ impl Scheduler {
         self.jobs[slot as usize].key = key;
         self.jobs[slot as usize].state = JobState::Pending;
         self.pending.insert((key, slot));
+        if self.jobs[slot as usize].reason.is_none() {
+            self.unreasoned.insert(slot);
+        }
     }
 
     fn dequeue(&mut self, slot: u32) {
         let key = self.jobs[slot as usize].key;
         self.pending.remove(&(key, slot));
+        self.unreasoned.remove(&slot);
     }
 
     pub(crate) fn end_job(
@@ -360,21 +364,20 @@ impl Scheduler {
             .flat_map(|g| g.trays.iter().copied())
             .collect();
         trays.sort_unstable();
-        let mut domains: Vec<u32> = trays
-            .iter()
-            .map(|&t| self.topo.tray_domain[t as usize])
-            .collect();
-        domains.dedup();
-        let mut units: Vec<u32> = domains
-            .iter()
-            .map(|&d| self.topo.domain_unit[d as usize])
-            .collect();
-        units.dedup();
-        let mut buildings: Vec<u16> = units
-            .iter()
-            .map(|&u| self.topo.unit_building[u as usize])
-            .collect();
-        buildings.dedup();
+        // Domains, leaf groups and buildings are contiguous ranges of trays
+        // in that order, so sorted trays meet each once, in a run: count
+        // the runs.
+        let (mut domains, mut units, mut buildings) = (0u32, 0u32, 0u32);
+        let mut last: Option<(u32, u32, u16)> = None;
+        for &t in &trays {
+            let d = self.topo.tray_domain[t as usize];
+            let u = self.topo.domain_unit[d as usize];
+            let b = self.topo.unit_building[u as usize];
+            domains += u32::from(last.is_none_or(|l| l.0 != d));
+            units += u32::from(last.is_none_or(|l| l.1 != u));
+            buildings += u32::from(last.is_none_or(|l| l.2 != b));
+            last = Some((d, u, b));
+        }
         let gpus = j.gangs.len() as u32 * j.spec.gpus;
         let mut halls: Vec<(String, u32)> = Vec::new();
         let mut last_hall = None;
@@ -394,9 +397,9 @@ impl Scheduler {
             gpus,
             spares: self.tray_names(&j.spares),
             halls,
-            domains: domains.len() as u32,
-            leaf_groups: units.len() as u32,
-            buildings: buildings.len() as u32,
+            domains,
+            leaf_groups: units,
+            buildings,
         }
     }
 

@@ -12,7 +12,9 @@ use crate::free::{FreeIndex, chunks_in};
 use crate::topo::Topology;
 
 /// What one gang needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Need {
     /// Fewer GPUs than a tray holds, all on one tray.
     Gpus(u32),

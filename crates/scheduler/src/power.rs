@@ -216,6 +216,7 @@ impl Scheduler {
                     job.seg_start = now;
                     self.requeue(now, s);
                     self.jobs[s as usize].reason = Some(PendingReason::PowerCap);
+                    self.unreasoned.remove(&s);
                     events.push(Event::Suspended {
                         job: self.jobs[s as usize].spec.id,
                     });

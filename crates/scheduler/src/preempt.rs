@@ -56,6 +56,13 @@ impl Scheduler {
                 return false;
             }
             *attempts -= 1;
+            // A job not owed its guarantee may preempt only lower classes:
+            // with none running anywhere, there is nobody to look for (the
+            // attempt is spent all the same, as the search would spend it).
+            let prio = self.jobs[slot as usize].spec.priority;
+            if !self.reference_pass && self.preemptible_below(0, sku, prio) == 0 {
+                return false;
+            }
         }
         let mut candidates = self.victim_candidates(slot, pool, owed);
         if candidates.is_empty() {

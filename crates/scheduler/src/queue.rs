@@ -8,11 +8,22 @@
 //! or fit in what the head will not need then, so backfill never delays it.
 //! When nothing was freed since the last pass, only new jobs are tried, so a
 //! stream of submissions costs O(1) each rather than a walk of the queue.
+//!
+//! A pass over a deep queue on a full campus re-decides mostly "no room", so
+//! its steps are cheap where the answer cannot have changed: "cannot fit" is
+//! first asked of the free index's counters in O(1); once one job of a shape
+//! (SKU, pool, gang shape, gangs, spares) fails to place, the others of that
+//! shape fail without a search until something starts; a reason that did not
+//! change is neither rebuilt nor stored nor emitted; and only jobs that have
+//! no reason yet are walked to mark them beyond the pass's depth. The
+//! reference pass (`Scheduler::use_reference_pass`) takes none of these
+//! shortcuts; the property tests demand that both give the same events.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::event::{Event, Outcome, PendingReason};
 use crate::free::FreeIndex;
+use crate::free::chunks_in;
 use crate::job::{JobKind, Time};
 use crate::placement::{self, Need};
 use crate::power::Room;
@@ -67,28 +78,53 @@ impl Scheduler {
         self.fresh.clear();
         self.dirty = false;
         let mut attempts = self.config.preemption_attempts;
+        let mut failed = FailedShapes::default();
         for slot in candidates {
             if self.jobs[slot as usize].state == JobState::Pending {
-                self.try_job(now, slot, &mut attempts, events);
+                self.try_job(now, slot, &mut attempts, &mut failed, events);
+                if self.jobs[slot as usize].state != JobState::Pending {
+                    // Something started (and maybe others were preempted):
+                    // what failed to fit before may fit now.
+                    failed.clear();
+                }
             }
         }
         self.grow_services(events);
         if full {
             // Capacity was freed (or a tray repaired): top up warm spares.
             self.replenish_spares(events);
+            self.mark_beyond_depth(events);
         }
-        if full {
-            let beyond: Vec<u32> = self
-                .pending
-                .iter()
-                .skip(self.config.queue_depth)
-                .map(|&(_, s)| s)
-                .collect();
+    }
+
+    /// Pending jobs past the pass's depth that have no reason yet are told
+    /// they were not considered, in queue order.
+    fn mark_beyond_depth(&mut self, events: &mut Vec<Event>) {
+        let depth = self.config.queue_depth;
+        if self.reference_pass {
+            let beyond: Vec<u32> = self.pending.iter().skip(depth).map(|&(_, s)| s).collect();
             for s in beyond {
                 if self.jobs[s as usize].reason.is_none() {
                     self.set_reason(s, PendingReason::QueueDepth, events);
                 }
             }
+            return;
+        }
+        if self.unreasoned.is_empty() {
+            return;
+        }
+        let Some(&(first_beyond, _)) = self.pending.iter().nth(depth) else {
+            return;
+        };
+        let mut beyond: Vec<(crate::scheduler::QueueKey, u32)> = self
+            .unreasoned
+            .iter()
+            .map(|&s| (self.jobs[s as usize].key, s))
+            .filter(|&(k, _)| k >= first_beyond)
+            .collect();
+        beyond.sort_unstable();
+        for (_, s) in beyond {
+            self.set_reason(s, PendingReason::QueueDepth, events);
         }
     }
 
@@ -123,10 +159,24 @@ impl Scheduler {
         let job = &mut self.jobs[slot as usize];
         if job.reason.as_ref() != Some(&reason) {
             job.reason = Some(reason.clone());
+            self.unreasoned.remove(&slot);
             events.push(Event::Pending {
                 job: job.spec.id,
                 reason,
             });
+        }
+    }
+
+    /// Sets a quota reason naming node `block`, building the name only if
+    /// the reason changes.
+    fn set_quota_reason(&mut self, slot: u32, block: u32, events: &mut Vec<Event>) {
+        let same = matches!(
+            &self.jobs[slot as usize].reason,
+            Some(PendingReason::Quota { node }) if *node == self.tenants.names[block as usize]
+        );
+        if !same {
+            let node = self.tenants.names[block as usize].clone();
+            self.set_reason(slot, PendingReason::Quota { node }, events);
         }
     }
 
@@ -141,7 +191,14 @@ impl Scheduler {
         u64::from(j.spec.gpus) * gangs + u64::from(j.spec.spare_trays) * gpt
     }
 
-    fn try_job(&mut self, now: Time, slot: u32, attempts: &mut usize, events: &mut Vec<Event>) {
+    fn try_job(
+        &mut self,
+        now: Time,
+        slot: u32,
+        attempts: &mut usize,
+        failed: &mut FailedShapes,
+        events: &mut Vec<Event>,
+    ) {
         let (node, sku) = (self.jobs[slot as usize].node, self.jobs[slot as usize].sku);
         let pool = match &self.jobs[slot as usize].spec.reservation {
             Some(name) => {
@@ -169,8 +226,7 @@ impl Scheduler {
             if self.try_preempt(now, slot, pool, attempts, events) {
                 return;
             }
-            let name = self.tenants.names[block as usize].clone();
-            self.set_reason(slot, PendingReason::Quota { node: name }, events);
+            self.set_quota_reason(slot, block, events);
             return;
         }
         let remaining = {
@@ -199,7 +255,19 @@ impl Scheduler {
         }
         // Power room matters only under a cap; skip building it otherwise.
         let room = self.caps_bind().then(|| self.room());
-        if let Some((gangs, spares)) = self.place_job(slot, pool, room.as_ref()) {
+        let shape = self.shape_key(slot, pool);
+        let known = failed.get(&shape).copied();
+        // A failed search that took nothing left the free index as it was,
+        // bucket order included; only such failures may be skipped.
+        let mut untouched = true;
+        let found = if known.is_some() || !self.may_fit(slot, pool) {
+            None
+        } else {
+            let (found, touched) = self.place_job(slot, pool, room.as_ref());
+            untouched = !touched;
+            found
+        };
+        if let Some((gangs, spares)) = found {
             self.start(now, slot, pool, gangs, spares, events);
             if use_extra && let Some(h) = self.heads[usize::from(sku)].as_mut() {
                 h.extra -= charge;
@@ -209,7 +277,19 @@ impl Scheduler {
         if self.try_preempt(now, slot, pool, attempts, events) {
             return;
         }
-        let reason = if room.is_some() && self.place_job_unpowered(slot, pool) {
+        let fits_unpowered = match known {
+            Some(f) => f,
+            None if room.is_some() && self.may_fit(slot, pool) => {
+                let (fits, touched) = self.place_job_unpowered(slot, pool);
+                untouched &= !touched;
+                fits
+            }
+            None => false,
+        };
+        if !self.reference_pass && known.is_none() && untouched {
+            failed.insert(shape, fits_unpowered);
+        }
+        let reason = if fits_unpowered {
             PendingReason::PowerCap
         } else {
             PendingReason::Resources
@@ -220,22 +300,56 @@ impl Scheduler {
         self.set_reason(slot, reason, events);
     }
 
-    fn place_job_unpowered(&mut self, slot: u32, pool: usize) -> bool {
-        let mut free = std::mem::take(&mut self.pools[pool]);
-        let ok = self.place_min(&mut free, slot, None).is_some();
-        self.pools[pool] = free;
-        ok
+    /// What placement of a job's minimum depends on besides the free index
+    /// and the power room: its pool, SKU, gang shape, gangs and spares.
+    fn shape_key(&self, slot: u32, pool: usize) -> ShapeKey {
+        let j = &self.jobs[slot as usize];
+        let gangs = match j.spec.kind {
+            JobKind::Training => 1,
+            JobKind::Service { min_available, .. } => min_available,
+        };
+        (pool, j.sku, j.need, gangs, j.spec.spare_trays)
     }
 
-    /// Finds GPUs in `pool` for a job's minimum, without keeping them.
+    /// False when the free index's counters alone show that not even a
+    /// job's first gang can be placed in `pool` (too few free GPUs, too few
+    /// chunks of its group size), so that a search would fail having taken
+    /// nothing; true when a search is needed. The reference pass always
+    /// searches.
+    fn may_fit(&self, slot: u32, pool: usize) -> bool {
+        if self.reference_pass {
+            return true;
+        }
+        let j = &self.jobs[slot as usize];
+        let free = &self.pools[pool];
+        match j.need {
+            Need::Gpus(g) => free.free_gpus(j.sku) >= u64::from(g),
+            Need::Trays { k, chunks } => {
+                chunks_in(free.campus_hist(j.sku), k as usize) >= u64::from(chunks)
+            }
+        }
+    }
+
+    /// Whether a job's minimum would fit `pool` without power caps, and
+    /// whether trying disturbed the index's bucket order.
+    fn place_job_unpowered(&mut self, slot: u32, pool: usize) -> (bool, bool) {
+        let mut free = std::mem::take(&mut self.pools[pool]);
+        let (found, touched) = self.place_min_traced(&mut free, slot, None);
+        self.pools[pool] = free;
+        (found.is_some(), touched)
+    }
+
+    /// Finds GPUs in `pool` for a job's minimum, without keeping them; says
+    /// too whether the search took (and gave back) any GPUs on the way,
+    /// which leaves the index's bucket order changed.
     pub(crate) fn place_job(
         &mut self,
         slot: u32,
         pool: usize,
         room: Option<&Room>,
-    ) -> Option<(Vec<Gang>, Vec<u32>)> {
+    ) -> (Option<Found>, bool) {
         let mut free = std::mem::take(&mut self.pools[pool]);
-        let found = self.place_min(&mut free, slot, room);
+        let found = self.place_min_traced(&mut free, slot, room);
         self.pools[pool] = free;
         found
     }
@@ -249,6 +363,16 @@ impl Scheduler {
         slot: u32,
         room: Option<&Room>,
     ) -> Option<(Vec<Gang>, Vec<u32>)> {
+        self.place_min_traced(free, slot, room).0
+    }
+
+    /// [`Scheduler::place_min`], and whether it took any GPUs on the way.
+    fn place_min_traced(
+        &self,
+        free: &mut FreeIndex,
+        slot: u32,
+        room: Option<&Room>,
+    ) -> (Option<Found>, bool) {
         let j = &self.jobs[slot as usize];
         let (sku, need, spares) = (j.sku, j.need, j.spec.spare_trays);
         let gangs = match j.spec.kind {
@@ -304,7 +428,8 @@ impl Scheduler {
         for g in taken.iter().rev() {
             release_gang(free, &self.topo, g);
         }
-        ok.then_some((taken, spare_trays))
+        let touched = !taken.is_empty();
+        (ok.then_some((taken, spare_trays)), touched)
     }
 
     /// The backfill reservation for a blocked job: when enough running jobs
@@ -374,3 +499,13 @@ impl Scheduler {
         }
     }
 }
+
+/// A placement found for a job's minimum: its gangs and spare trays.
+type Found = (Vec<Gang>, Vec<u32>);
+
+/// A job's placement shape: pool, SKU, gang shape, gangs and spare trays.
+type ShapeKey = (usize, u16, Need, u32, u32);
+
+/// Shapes that failed to place in this pass since the last start, each with
+/// whether it would have fit without the power caps.
+type FailedShapes = BTreeMap<ShapeKey, bool>;

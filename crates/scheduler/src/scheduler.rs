@@ -174,6 +174,11 @@ pub struct Scheduler {
     pub(crate) ids: BTreeMap<JobId, u32>,
     pub(crate) free_slots: Vec<u32>,
     pub(crate) pending: BTreeSet<(QueueKey, u32)>,
+    /// Pending jobs that have no reason yet (never tried, or requeued):
+    /// the only ones a pass may have to mark as beyond its depth.
+    pub(crate) unreasoned: BTreeSet<u32>,
+    /// Run the reference pass (no shortcuts), for tests that compare.
+    pub(crate) reference_pass: bool,
     pub(crate) fresh: Vec<u32>,
     pub(crate) dirty: bool,
     pub(crate) heads: Vec<Option<Head>>,
@@ -240,6 +245,8 @@ impl Scheduler {
             ids: BTreeMap::new(),
             free_slots: Vec::new(),
             pending: BTreeSet::new(),
+            unreasoned: BTreeSet::new(),
+            reference_pass: false,
             fresh: Vec::new(),
             dirty: true,
             heads: vec![None; skus],
@@ -549,6 +556,16 @@ impl Scheduler {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Makes every later pass the reference pass: the same decisions,
+    /// reached without the shortcuts of a deep queue (counters before
+    /// searches, shapes known not to fit, the walk of jobs without a
+    /// reason). For tests that compare the two; not part of the state
+    /// (a restored scheduler runs the ordinary pass).
+    #[doc(hidden)]
+    pub fn use_reference_pass(&mut self, on: bool) {
+        self.reference_pass = on;
     }
 }
 

@@ -189,6 +189,8 @@ impl Scheduler {
             ids: st.ids.into_iter().collect(),
             free_slots: st.free_slots,
             pending: BTreeSet::new(),
+            unreasoned: BTreeSet::new(),
+            reference_pass: false,
             fresh: st.fresh,
             dirty: st.dirty,
             heads: st.heads,
@@ -308,6 +310,9 @@ impl Scheduler {
                 JobState::Pending => {
                     let key = self.jobs[slot as usize].key;
                     self.pending.insert((key, slot));
+                    if self.jobs[slot as usize].reason.is_none() {
+                        self.unreasoned.insert(slot);
+                    }
                 }
                 JobState::Running => self.rebuild_running(slot),
                 JobState::Done => {}

@@ -1386,6 +1386,79 @@ proptest! {
     }
 }
 
+// ---- property 10: the pass decides as the reference pass does --------------------
+
+/// Spreads job ids over eight times the range, two steps at a time, so that
+/// queues run deep while cancels and completions still hit known jobs.
+fn deepen(seq: Seq) -> Seq {
+    let shift = |id: JobId, off: u64| JobId(id.0 + off);
+    seq.into_iter()
+        .enumerate()
+        .map(|(i, (now, cmds))| {
+            let off = (i as u64 / 2 % 8) * JOB_IDS;
+            let cmds = cmds
+                .into_iter()
+                .map(|c| match c {
+                    Command::Submit(mut j) => {
+                        j.id = shift(j.id, off);
+                        Command::Submit(j)
+                    }
+                    Command::Cancel(id) => Command::Cancel(shift(id, off)),
+                    Command::Complete(id) => Command::Complete(shift(id, off)),
+                    c => c,
+                })
+                .collect();
+            (now, cmds)
+        })
+        .collect()
+}
+
+/// Runs `seq` through the pass and the reference pass under `config`;
+/// every step's events and results, and the final state, must be equal.
+fn same_as_reference(seq: &Seq, config: Config) -> Result<(), TestCaseError> {
+    let l = layout();
+    let mut fast = Scheduler::new(&l.campus, config.clone(), &l.tenants).expect("valid set-up");
+    let mut reference = Scheduler::new(&l.campus, config, &l.tenants).expect("valid set-up");
+    reference.use_reference_pass(true);
+    for (i, (now, cmds)) in seq.iter().enumerate() {
+        let a = fast.step(*now, cmds.iter().cloned());
+        let b = reference.step(*now, cmds.iter().cloned());
+        prop_assert_eq!(
+            &a,
+            &b,
+            "step {} (t={}) differs from the reference pass",
+            i,
+            now
+        );
+        fast.check_invariants().map_err(TestCaseError::fail)?;
+    }
+    prop_assert!(
+        fast.snapshot() == reference.snapshot(),
+        "final state differs from the reference pass"
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(CASES / 2))]
+
+    /// 10. The pass, with its shortcuts for deep queues, gives exactly the
+    /// events, results and state of the reference pass, which has none:
+    /// deep queues (a depth of 6, so most jobs wait beyond it), one
+    /// preemption search per pass, every shape, tenant and command.
+    #[test]
+    fn the_pass_decides_as_the_reference_pass(seq in sequence().prop_map(deepen)) {
+        let shallow = Config { queue_depth: 6, preemption_attempts: 1, ..Config::default() };
+        same_as_reference(&seq, shallow)?;
+    }
+
+    /// 10b. The same at the default depth and attempts.
+    #[test]
+    fn the_pass_decides_as_the_reference_pass_by_default(seq in sequence().prop_map(deepen)) {
+        same_as_reference(&seq, Config::default())?;
+    }
+}
+
 // ---- the bugs found, each as its smallest sequence ------------------------------------
 //
 // Each test asserts the behaviour the properties expect, so that the bug

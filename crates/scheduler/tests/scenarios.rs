@@ -111,14 +111,24 @@ fn failed_tray_restarts_on_a_spare_or_requeues() {
             ..
         }
     )));
-    assert_eq!(s.job_spares(JobId(1)).len(), 1);
+    // The used spare is replaced from free capacity at once.
+    assert_eq!(s.job_spares(JobId(1)).len(), 2);
     s.check_invariants().unwrap();
-    // No spare left for a second and third failure: requeued at the front.
-    let t2 = s.job_trays(JobId(1))[1].clone();
-    let (_, _) = s
-        .step(5000, [Command::TrayFailed { tray: t2 }])
-        .into_parts();
-    let t3 = s.job_trays(JobId(1))[2].clone();
+    // With no free GB200 tray (all drained), spares are not replaced: two
+    // more failures use them up, and the third requeues at the front.
+    s.step(
+        4500,
+        [Command::Drain {
+            targets: vec!["B1".into()],
+            reason: "test".into(),
+        }],
+    );
+    for (i, at) in [5000, 5500].into_iter().enumerate() {
+        let t = s.job_trays(JobId(1))[i + 1].clone();
+        s.step(at, [Command::TrayFailed { tray: t }]);
+    }
+    assert!(s.job_spares(JobId(1)).is_empty());
+    let t3 = s.job_trays(JobId(1))[3].clone();
     let (ev, _) = s
         .step(6000, [Command::TrayFailed { tray: t3 }])
         .into_parts();
