@@ -12,6 +12,12 @@ mod sim_cmd;
 
 use std::process::ExitCode;
 
+/// The scheduler and the twin allocate many small, short-lived values (names
+/// in events, job records); mimalloc serves those faster than the system
+/// allocator (measured in BENCHMARKS.md, issue 7).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]

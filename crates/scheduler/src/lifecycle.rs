@@ -50,8 +50,6 @@ impl Scheduler {
             submitted: now,
             history: History::default(),
         };
-        let mut job = job;
-        job.history.push(now, crate::views::Transition::Submitted);
         if slot as usize == self.jobs.len() {
             self.jobs.push(job);
         } else {
@@ -64,17 +62,22 @@ impl Scheduler {
         Ok(())
     }
 
-    /// Adds a live job to (or removes it from) the per-node index.
+    /// Adds a live job to (or removes it from) the index of its own
+    /// node's jobs; a subtree's listing merges its nodes' sets.
     pub(crate) fn index_job(&mut self, node: NodeId, id: JobId, add: bool) {
-        let mut c = Some(node);
-        while let Some(a) = c {
-            if add {
-                self.by_node[a as usize].insert(id);
-            } else {
-                self.by_node[a as usize].remove(&id);
-            }
-            c = self.tenants.parent[a as usize];
+        if add {
+            self.by_node[node as usize].insert(id);
+        } else {
+            self.by_node[node as usize].remove(&id);
         }
+    }
+
+    /// Live jobs whose node is `n` or below it.
+    pub(crate) fn live_jobs_under(&self, n: NodeId) -> u64 {
+        (0..self.tenants.len() as NodeId)
+            .filter(|&m| self.tenants.is_under(m, n))
+            .map(|m| self.by_node[m as usize].len() as u64)
+            .sum()
     }
 
     /// Whether `spec` would be admitted now, without submitting it: the

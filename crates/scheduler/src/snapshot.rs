@@ -130,28 +130,30 @@ impl Scheduler {
             last_fairshare: self.last_fairshare,
             now: self.now,
         };
+        // Sized up front from the tables (about 2x the bytes a busy
+        // campus needs per entry), so the buffer is not regrown and copied
+        // while it is written.
+        let estimate = self.trays.len() * 96 + self.jobs.len() * 768 + self.ids.len() * 24;
+        let mut out = Vec::with_capacity(estimate);
         // Serialising plain data into memory cannot fail.
-        serde_json::to_vec(&state).unwrap_or_default()
+        let _ = serde_json::to_writer(&mut out, &state);
+        out
     }
 
     /// Rebuilds a scheduler from [`Scheduler::snapshot`] bytes on `campus`.
     pub fn restore(campus: Arc<Campus>, bytes: &[u8]) -> Result<Scheduler, SnapshotError> {
-        let header: HeaderOnly =
-            serde_json::from_slice(bytes).map_err(|e| SnapshotError::Decode(e.to_string()))?;
-        if header.header.format != SNAPSHOT_FORMAT {
-            return Err(SnapshotError::Format {
-                found: header.header.format,
-            });
-        }
-        let found = campus.fingerprint();
-        if header.header.campus_fingerprint != found {
-            return Err(SnapshotError::CampusChanged {
-                expected: header.header.campus_fingerprint,
-                found,
-            });
-        }
-        let st: State =
-            serde_json::from_slice(bytes).map_err(|e| SnapshotError::Decode(e.to_string()))?;
+        // One parse of the whole snapshot; only when it fails is the header
+        // read alone, to say precisely why (another format or campus).
+        let st: State = match serde_json::from_slice(bytes) {
+            Ok(st) => st,
+            Err(e) => {
+                let header = serde_json::from_slice::<HeaderOnly>(bytes)
+                    .map_err(|_| SnapshotError::Decode(e.to_string()))?;
+                check_header(&header.header, &campus)?;
+                return Err(SnapshotError::Decode(e.to_string()));
+            }
+        };
+        check_header(&st.header, &campus)?;
         let s = Self::rebuild(campus, st)?;
         s.check_invariants().map_err(SnapshotError::Inconsistent)?;
         Ok(s)
@@ -365,6 +367,21 @@ impl Scheduler {
             self.spares_short.insert(slot);
         }
     }
+}
+
+/// Refuses a snapshot of another format or another campus.
+fn check_header(h: &SnapshotHeader, campus: &Campus) -> Result<(), SnapshotError> {
+    if h.format != SNAPSHOT_FORMAT {
+        return Err(SnapshotError::Format { found: h.format });
+    }
+    let found = campus.fingerprint();
+    if h.campus_fingerprint != found {
+        return Err(SnapshotError::CampusChanged {
+            expected: h.campus_fingerprint.clone(),
+            found,
+        });
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -73,7 +73,7 @@ impl Scheduler {
                 why: "the operator cannot be retired".into(),
             });
         }
-        let jobs = self.by_node[n as usize].len() as u64;
+        let jobs = self.live_jobs_under(n);
         let children = (0..self.tenants.len())
             .filter(|&c| self.tenants.parent[c] == Some(n) && !self.tenants.retired[c])
             .count() as u64;

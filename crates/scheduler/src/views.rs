@@ -14,7 +14,8 @@ use crate::job::{JobId, JobKind, JobSpec, Priority, Time};
 use crate::reject::Reject;
 use crate::scheduler::{GENERAL, Job, JobState, NO_JOB, Scheduler};
 
-/// History entries kept per live job; the first (submission) is always kept.
+/// History entries kept per live job besides its submission; the first is
+/// always kept.
 pub const MAX_HISTORY: usize = 32;
 /// Most jobs one page may hold.
 pub const MAX_PAGE: usize = 1000;
@@ -274,7 +275,27 @@ impl Scheduler {
         let from = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
         let mut jobs = Vec::new();
         let mut next = None;
-        for &id in self.by_node[node as usize].range((from, std::ops::Bound::Unbounded)) {
+        // The subtree's nodes' job sets, merged in id order from the cursor.
+        let mut heads: Vec<_> = (0..self.tenants.len() as u32)
+            .filter(|&m| self.tenants.is_under(m, node))
+            .map(|m| {
+                self.by_node[m as usize]
+                    .range((from, std::ops::Bound::Unbounded))
+                    .peekable()
+            })
+            .collect();
+        let merged = std::iter::from_fn(|| {
+            let mut best: Option<(usize, JobId)> = None;
+            for (i, h) in heads.iter_mut().enumerate() {
+                if let Some(&&id) = h.peek()
+                    && best.is_none_or(|(_, b)| id < b)
+                {
+                    best = Some((i, id));
+                }
+            }
+            heads[best?.0].next()
+        });
+        for &id in merged {
             let Some(slot) = self.live_slot(id) else {
                 continue;
             };
@@ -300,7 +321,20 @@ impl Scheduler {
             view: self.view_of(j),
             spec: j.spec.clone(),
             committed_work: j.committed,
-            history: j.history.clone(),
+            // The submission is not stored (a job's own time says when),
+            // so a job that only waits costs no history at all.
+            history: {
+                let mut h = History {
+                    entries: Vec::with_capacity(j.history.entries.len() + 1),
+                    dropped: j.history.dropped,
+                };
+                h.entries.push(HistoryEntry {
+                    at: j.submitted,
+                    what: Transition::Submitted,
+                });
+                h.entries.extend(j.history.entries.iter().cloned());
+                h
+            },
         })
     }
 
@@ -373,7 +407,7 @@ impl Scheduler {
                 depth: t.depth[n as usize],
                 weight: t.specs[n as usize].weight,
                 retired: t.is_retired(n),
-                live_jobs: self.by_node[n as usize].len() as u64,
+                live_jobs: self.live_jobs_under(n),
                 skus: (0..self.topo.skus as u16)
                     .map(|s| SkuUsage {
                         sku: self.topo.sku_keys[usize::from(s)].clone(),
