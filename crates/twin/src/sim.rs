@@ -458,10 +458,25 @@ impl<'a> TwinFleet<'a> {
 
     // ---- failures ---------------------------------------------------------
 
-    fn next_failure(&mut self, now: Time) {
+    /// GPUs of a tray.
+    fn tray_gpus(&self, tray: u32) -> u64 {
+        u64::from(self.campus.trays[tray as usize].gpus)
+    }
+
+    /// Online GPUs weighted by how often they fail (a lemon GPU counts
+    /// `lemon_factor` times), and the lemon GPUs online: lemons weigh by
+    /// their trays' real GPUs, 4 on a GB200 tray, 8 on an HGX node.
+    fn failure_weight(&self) -> (f64, u64) {
         let f = &self.sc.spec.failures;
-        let lemon_gpus = self.lemons_online.len() as f64 * 4.0;
-        let weight = self.online_gpus as f64 + (f.lemon_factor - 1.0) * lemon_gpus;
+        let lemon_gpus: u64 = self.lemons_online.iter().map(|&t| self.tray_gpus(t)).sum();
+        let weight = self.online_gpus as f64 + (f.lemon_factor - 1.0) * lemon_gpus as f64;
+        (weight, lemon_gpus)
+    }
+
+    fn next_failure(&mut self, now: Time) {
+        let (weight, lemon_gpus_n) = self.failure_weight();
+        let f = &self.sc.spec.failures;
+        let lemon_gpus = lemon_gpus_n as f64;
         let per_hour = f.rate_per_gpu_hour() * weight;
         if per_hour <= 0.0 || self.online_gpus == 0 {
             // Nothing can fail yet: look again in an hour.
@@ -474,20 +489,31 @@ impl<'a> TwinFleet<'a> {
         let at = now + gap.sample(&mut self.fail_rng).ceil() as Time;
         // Pick the tray: a lemon with its share of the rate, else any GPU.
         let lemon_p = (f.lemon_factor * lemon_gpus) / weight.max(1.0);
-        let tray = if !self.lemons_online.is_empty() && self.fail_rng.random::<f64>() < lemon_p {
-            self.lemons_online[self.fail_rng.random_range(0..self.lemons_online.len())]
+        let tray = if lemon_gpus_n > 0 && self.fail_rng.random::<f64>() < lemon_p {
+            // A lemon GPU at random, so a bigger lemon tray is hit more.
+            let mut g = self.fail_rng.random_range(0..lemon_gpus_n);
+            let mut pick = self.lemons_online[0];
+            for &t in &self.lemons_online {
+                pick = t;
+                if g < self.tray_gpus(t) {
+                    break;
+                }
+                g -= self.tray_gpus(t);
+            }
+            pick
         } else {
             self.random_online_tray()
         };
-        let total: f64 = f.causes.iter().map(|c| c.llama3_count).sum();
+        let total = f.cause_weights_total();
         let mut x = self.fail_rng.random::<f64>() * total;
         let mut cause = 0;
-        for (i, c) in f.causes.iter().enumerate() {
-            if x < c.llama3_count {
+        for i in 0..f.causes.len() {
+            let w = f.cause_weight(i);
+            if x < w {
                 cause = i;
                 break;
             }
-            x -= c.llama3_count;
+            x -= w;
             cause = i;
         }
         let detect = (f.detection_min * 60.0).round() as Time;
@@ -904,6 +930,31 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+
+    /// Lemons weigh by their trays' real GPUs. The tiny campus mixes trays
+    /// of 4 GPUs (GB200, GB300) and 8 (HGX H100); with every tray a lemon,
+    /// every online GPU fails `lemon_factor` times as often. Counting 4 GPUs
+    /// a lemon tray, as the twin once did, gave 8.6 x instead of 10 x.
+    #[test]
+    fn lemons_weigh_by_the_gpus_of_their_trays() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        let text = std::fs::read_to_string(path.join("small.toml")).expect("small.toml");
+        let text = text.replace(
+            "[failures]\n",
+            "[failures]\nlemon_share = 1.0\nlemon_factor = 10.0\n",
+        );
+        let sc = Scenario::load("small (lemons)", &text, &path).expect("loads");
+        let (fleet, _) = TwinFleet::new(&sc, &RunOptions::default()).expect("fleet");
+        let trays = fleet.lemons_online.len() as u64;
+        assert!(
+            trays > 0 && fleet.online_gpus > trays * 4,
+            "some 8-GPU trays"
+        );
+        let (weight, lemon_gpus) = fleet.failure_weight();
+        assert_eq!(lemon_gpus, fleet.online_gpus);
+        let online = fleet.online_gpus as f64;
+        assert!((weight - 10.0 * online).abs() < 1e-9 * online, "{weight}");
+    }
 
     /// The server's restart, in the twin: the fleet runs on while the
     /// scheduler is replaced, mid-run, by one restored from its snapshot.
