@@ -108,9 +108,16 @@ pub struct FrontierRun {
     pub work_days: f64,
     /// Minutes between checkpoints.
     pub checkpoint_interval_min: f64,
-    /// Seconds the job pauses to write a checkpoint.
+    /// Seconds to write a checkpoint.
     #[serde(default = "default_checkpoint_cost")]
     pub checkpoint_cost_s: f64,
+    /// Whether training stops while a checkpoint is written. False (the
+    /// default): it is written from a copy in host memory while training
+    /// goes on, and counts only once written, so an interruption during the
+    /// write falls back to the checkpoint before. True: training pauses
+    /// `checkpoint_cost_s` for each checkpoint.
+    #[serde(default)]
+    pub checkpoint_blocking: bool,
     /// Minutes from a (re)start to the first useful step: reload, warm-up
     /// (domain.md §3: typically 5-20 minutes).
     #[serde(default = "default_restart")]
@@ -130,7 +137,11 @@ fn default_sku() -> String {
 }
 
 fn default_checkpoint_cost() -> f64 {
-    60.0 // assumed: one minute to write a sharded checkpoint
+    // Assumed (domain.md has no figure): a minute to write a sharded
+    // checkpoint. It blocks training only with `checkpoint_blocking`; by
+    // default writes are asynchronous (assumed, as large runs checkpoint
+    // from a copy in host memory), so a short interval costs no pauses.
+    60.0
 }
 
 fn default_restart() -> f64 {

@@ -24,6 +24,10 @@ pub const ANY_SKU: &str = "*";
 /// Restart overhead of a research job (assumed: smaller models reload fast).
 const RESEARCH_RESTART_S: f64 = 120.0;
 
+/// Seconds a research job takes to write a checkpoint (assumed: small
+/// models), beside training, as frontier runs do by default.
+const RESEARCH_CHECKPOINT_S: f64 = 10.0;
+
 fn twin(spec: JobSpec, kind: Kind, arrival: Time, work: f64, ckpt: f64, restart: f64) -> TwinJob {
     TwinJob {
         spec,
@@ -31,6 +35,7 @@ fn twin(spec: JobSpec, kind: Kind, arrival: Time, work: f64, ckpt: f64, restart:
         arrival,
         work,
         checkpoint_cost_s: ckpt,
+        checkpoint_blocking: false,
         restart_s: restart,
         state: Progress::default(),
         stats: JobStats::default(),
@@ -117,14 +122,16 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
         next_id += 1;
         let work = f.work_days * DAY as f64;
         let arrival = (f.start_day * DAY as f64) as Time;
-        jobs.push(twin(
+        let mut job = twin(
             spec,
             Kind::Frontier,
             arrival,
             work,
             f.checkpoint_cost_s,
             f.restart_overhead_min * 60.0,
-        ));
+        );
+        job.checkpoint_blocking = f.checkpoint_blocking;
+        jobs.push(job);
     }
     if let Some(r) = &w.research {
         let (base, span) = openb_base(r.arrival_scale)?;
@@ -204,7 +211,7 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
                     Kind::Research,
                     arrival,
                     runtime,
-                    10.0,
+                    RESEARCH_CHECKPOINT_S,
                     RESEARCH_RESTART_S,
                 ));
             }
@@ -278,5 +285,32 @@ mod tests {
         assert!(research_jobs(2.0, 149.0).unwrap() > one);
         assert!(research_jobs(1e6, 3_660.0).unwrap() > MAX_RESEARCH_JOBS);
         assert!(research_jobs(40.0, 365.0).unwrap() < MAX_RESEARCH_JOBS);
+    }
+
+    /// The default checkpoint is written beside training, so a run that
+    /// checkpoints every minute is not slowed by a minute's write each
+    /// time (it once ran at half speed); `checkpoint_blocking` pauses it.
+    #[test]
+    fn short_checkpoint_intervals_cost_nothing_by_default() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        let text = std::fs::read_to_string(dir.join("small.toml")).expect("small.toml");
+        let text = text.replace(
+            "checkpoint_interval_min = 30",
+            "checkpoint_interval_min = 1",
+        );
+        let sc = Scenario::load("small (1 min)", &text, &dir).expect("loads");
+        assert_eq!(sc.spec.workload.frontier[0].checkpoint_cost_s, 60.0);
+        let g = generate(&sc, 1, DAY).expect("generates");
+        let frontier = g.jobs.iter().find(|j| j.kind == Kind::Frontier).unwrap();
+        assert_eq!(frontier.checkpoint_efficiency(), 1.0);
+
+        let text = text.replace(
+            "checkpoint_interval_min = 1",
+            "checkpoint_interval_min = 1\ncheckpoint_blocking = true",
+        );
+        let sc = Scenario::load("small (blocking)", &text, &dir).expect("loads");
+        let g = generate(&sc, 1, DAY).expect("generates");
+        let frontier = g.jobs.iter().find(|j| j.kind == Kind::Frontier).unwrap();
+        assert_eq!(frontier.checkpoint_efficiency(), 0.5);
     }
 }
