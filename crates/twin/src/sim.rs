@@ -40,7 +40,8 @@ enum Ev {
     Hour(u32),
 }
 
-/// The scenario's weather year: its own TMY3 file or Abilene's.
+/// The scenario's weather year: its own TMY3 file, else its campus's
+/// (`site.climate_file`, read when the scenario loaded), else Abilene's.
 fn load_weather(sc: &Scenario) -> Result<WeatherYear, String> {
     match &sc.spec.weather.file {
         Some(f) => {
@@ -50,7 +51,7 @@ fn load_weather(sc: &Scenario) -> Result<WeatherYear, String> {
             crate::weather::parse_tmy3(&path.display().to_string(), &text)
                 .map_err(|e| e.to_string())
         }
-        None => Ok(crate::weather::abilene()),
+        None => Ok(sc.climate.clone().unwrap_or_else(crate::weather::abilene)),
     }
 }
 
