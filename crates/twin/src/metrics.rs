@@ -140,11 +140,16 @@ pub struct RunOutput {
 }
 
 /// A metric over several seeds: mean and a 90% interval (5th to 95th
-/// percentile of the replicas).
+/// percentile of the replicas). A figure undefined in a seed (no ETTR
+/// without jobs, no cost per GPU-hour without delivered GPU-hours) is left
+/// out of it, never counted as 0; undefined in every seed, it has no mean
+/// and no interval (shown as n/a).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
     pub name: String,
-    pub mean: f64,
-    pub p5: f64,
-    pub p95: f64,
+    pub mean: Option<f64>,
+    pub p5: Option<f64>,
+    pub p95: Option<f64>,
+    /// Seeds in which the figure is defined.
+    pub seeds: u32,
 }
