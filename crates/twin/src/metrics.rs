@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::name::Name;
+
 /// One simulated hour of the campus.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HourRow {
@@ -44,9 +46,9 @@ pub struct HourRow {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobRecord {
     pub id: u64,
-    /// "frontier", "openb", "philly", "inference", ...
-    pub kind: String,
-    pub tenant: String,
+    /// "frontier", "research" or "inference".
+    pub kind: Name,
+    pub tenant: Name,
     pub gpus: u32,
     pub submitted_s: u64,
     pub first_start_s: Option<u64>,

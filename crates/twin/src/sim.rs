@@ -17,6 +17,7 @@ use crate::job::{Kind, TwinJob};
 use crate::metrics::{HourRow, RunOutput};
 use crate::power;
 use crate::scenario::Scenario;
+use crate::table::JobTable;
 use crate::weather::WeatherYear;
 use crate::{summary, workload};
 
@@ -38,6 +39,8 @@ enum Ev {
     ClearQuarantine(u32),
     Commission(u16),
     Hour(u32),
+    /// Make the research jobs arriving in the next day.
+    Refill,
 }
 
 /// The scenario's weather year: its own TMY3 file, else its campus's
@@ -119,7 +122,11 @@ pub struct TwinFleet<'a> {
     /// Observations made at `outbox_at`, not yet polled.
     outbox: Vec<Observation>,
     outbox_at: Time,
-    pub(crate) jobs: Vec<TwinJob>,
+    /// Jobs that have arrived, by index (id - 1); records of those ended.
+    pub(crate) jobs: JobTable,
+    /// Research jobs not made yet: made a day ahead of their arrival.
+    research: Option<crate::workload::ResearchStream>,
+    /// Jobs that have arrived and not ended.
     ids: BTreeMap<JobId, usize>,
     /// Jobs holding GPUs, so the hourly plant walks only them.
     running: std::collections::BTreeSet<usize>,
@@ -198,7 +205,8 @@ impl<'a> TwinFleet<'a> {
             queue: EventQueue::default(),
             outbox: Vec::new(),
             outbox_at: 0,
-            jobs: Vec::new(),
+            jobs: JobTable::default(),
+            research: None,
             ids: BTreeMap::new(),
             running: std::collections::BTreeSet::new(),
             fail_rng,
@@ -230,13 +238,17 @@ impl<'a> TwinFleet<'a> {
         let generated = workload::generate(sc, seed, end)?;
         sim.traces = generated.traces;
         sim.inference_cycle = generated.inference_cycle;
-        sim.jobs = generated.jobs;
-        for (i, j) in sim.jobs.iter().enumerate() {
-            sim.ids.insert(j.spec.id, i);
+        let total = generated.jobs.len() as u64 + generated.research_count;
+        sim.jobs = JobTable::with_capacity(usize::try_from(total).unwrap_or(0));
+        for j in generated.jobs {
             if j.arrival < end {
-                sim.queue.push(j.arrival, Ev::Arrival(i));
+                sim.arrive_later(j);
             }
         }
+        sim.research = generated.research;
+        // Arrivals sort before other events of their second, by index, as
+        // if all had been scheduled first; the refill before them all.
+        sim.queue.push_early(0, 0, Ev::Refill);
         // Buildings not yet commissioned hold no work.
         let start_day = sc.start.days_since_epoch();
         for (b, building) in campus.buildings.iter().enumerate() {
@@ -254,6 +266,33 @@ impl<'a> TwinFleet<'a> {
         sim.queue.push(0, Ev::NextFailure);
         sim.queue.push(0, Ev::Hour(0));
         Ok((sim, sched))
+    }
+
+    /// Schedules the arrival of a job (index: its id - 1).
+    fn arrive_later(&mut self, job: TwinJob) {
+        let i = usize::try_from(job.spec.id.0.saturating_sub(1)).unwrap_or(usize::MAX);
+        self.ids.insert(job.spec.id, i);
+        self.queue
+            .push_early(job.arrival, i as u64 + 1, Ev::Arrival(i));
+        self.jobs.insert(i, job);
+    }
+
+    /// Makes the research jobs arriving before the next refill, a day on.
+    fn refill(&mut self, now: Time) {
+        let until = now.saturating_add(DAY);
+        let Some(stream) = self.research.as_mut() else {
+            return;
+        };
+        let mut made = Vec::new();
+        while let Some(j) = stream.next_before(until) {
+            made.push(j);
+        }
+        for j in made {
+            self.arrive_later(j);
+        }
+        if until < self.end {
+            self.queue.push_early(until, 0, Ev::Refill);
+        }
     }
 
     fn recount_online(&mut self) {
@@ -350,6 +389,9 @@ impl<'a> TwinFleet<'a> {
                 let tj = &mut self.jobs[j];
                 tj.stop(now, 0);
                 tj.stats.end.get_or_insert(now);
+                // Ended: only its record is kept.
+                self.jobs.retire(j, self.end);
+                self.ids.remove(&job);
             }
             Event::Throttled { job, clock } => {
                 let Some(&j) = self.ids.get(&job) else { return };
@@ -396,7 +438,11 @@ impl<'a> TwinFleet<'a> {
                 self.emit(Observation::Submitted(spec));
             }
             Ev::WorkDone(j, epoch) => {
-                if self.jobs[j].state.epoch == epoch && self.jobs[j].state.running {
+                let current = self
+                    .jobs
+                    .get(j)
+                    .is_some_and(|t| t.state.epoch == epoch && t.state.running);
+                if current {
                     let job = self.jobs[j].spec.id;
                     self.jobs[j].stats.completed = true;
                     self.emit(Observation::JobExited { job });
@@ -438,6 +484,7 @@ impl<'a> TwinFleet<'a> {
                     self.queue.push(now + HOUR, Ev::Hour(h + 1));
                 }
             }
+            Ev::Refill => self.refill(now),
         }
     }
 
@@ -863,7 +910,7 @@ impl Fleet for TwinFleet<'_> {
             let job = e.job().and_then(|id| self.ids.get(&id).copied());
             self.on_event(now, e.clone());
             if let Some(j) = job {
-                if self.jobs[j].state.running {
+                if self.jobs.get(j).is_some_and(|t| t.state.running) {
                     self.running.insert(j);
                 } else {
                     self.running.remove(&j);
@@ -955,6 +1002,49 @@ mod tests {
         assert_eq!(lemon_gpus, fleet.online_gpus);
         let online = fleet.online_gpus as f64;
         assert!((weight - 10.0 * online).abs() < 1e-9 * online, "{weight}");
+    }
+
+    /// A long run holds the jobs that have arrived and not ended, not all
+    /// of its jobs from the start and to the end (it once held every job
+    /// for the whole run: ~1.8 MB a simulated day on the full campus).
+    #[test]
+    fn a_run_holds_only_the_jobs_that_have_arrived_and_not_ended() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        let text = std::fs::read_to_string(dir.join("small.toml")).expect("small.toml");
+        // Research at 8 x the trace's arrivals: what the tiny campus can keep up with.
+        let text = text.replace("arrival_scale = 2.0", "arrival_scale = 8.0");
+        let sc = Scenario::load("small (busy)", &text, &dir).expect("loads");
+        let opts = RunOptions {
+            days: Some(20.0),
+            seed: None,
+        };
+        let end = 20 * DAY;
+        let g = workload::generate(&sc, sc.spec.seed, end).expect("generates");
+        let total = g.jobs.len() as u64 + g.research_count;
+        let (mut fleet, mut sched) = TwinFleet::new(&sc, &opts).expect("fleet");
+        let mut control = Controller::new();
+        let mut most = 0;
+        for day in 1..=19 {
+            abilene_control::drive(&mut fleet, &mut control, &mut sched, day * DAY, &mut |_| {})
+                .expect("runs");
+            most = most.max(fleet.jobs.live());
+            assert_eq!(fleet.ids.len(), fleet.jobs.live());
+        }
+        println!("{total} jobs, at most {most} live");
+        assert!(total > 1_500, "{total}");
+        // Every job from the start, as the twin once held them, is all of them.
+        assert!(
+            most as u64 * 2 < total,
+            "{most} of {total} jobs held at once"
+        );
+        abilene_control::drive(&mut fleet, &mut control, &mut sched, end, &mut |_| {})
+            .expect("runs");
+        let out = summary::finish(fleet, 0.0);
+        assert_eq!(out.jobs.len() as u64, total, "a record for every job");
+        assert!(
+            out.jobs.windows(2).all(|w| w[0].id < w[1].id),
+            "in id order"
+        );
     }
 
     /// The server's restart, in the twin: the fleet runs on while the

@@ -11,11 +11,121 @@ use crate::scenario::{RuntimeSource, Scenario};
 use crate::trace;
 
 pub struct Generated {
+    /// The frontier runs and inference services, in id order. A job's id
+    /// is its index in the run plus one: frontier runs first, then the
+    /// research jobs (`research_count` of them, from `research`), then the
+    /// services.
     pub jobs: Vec<TwinJob>,
+    /// The research jobs, made as the run reaches their arrival, so a
+    /// long run does not hold years of jobs that have not arrived yet.
+    pub research: Option<ResearchStream>,
+    /// How many research jobs `research` will give.
+    pub research_count: u64,
     /// The trace files replayed, for the report.
     pub traces: Vec<String>,
     /// Inference load by hour of day, mean 1.
     pub inference_cycle: [f64; 24],
+}
+
+/// The research jobs of a run, replayed from the openb trace again and
+/// again until the scenario ends, made in arrival order on demand.
+pub struct ResearchStream {
+    base: Vec<trace::TraceJob>,
+    span: Time,
+    end: Time,
+    /// Start of the current replay, and the next trace job in it.
+    offset: Time,
+    next: usize,
+    done: bool,
+    philly: Option<trace::RuntimeDistribution>,
+    rng: rand_chacha::ChaCha8Rng,
+    /// (SKU key, GPUs per tray, GPUs of that SKU on the campus).
+    skus: Vec<(String, u32, u64)>,
+    total: u64,
+    project: String,
+    gpu_scale: u32,
+    checkpoint_interval: Time,
+    next_id: u64,
+}
+
+impl ResearchStream {
+    /// The arrival of the next job, if there is one before the run ends.
+    fn peek(&mut self) -> Option<Time> {
+        loop {
+            if self.done {
+                return None;
+            }
+            match self.base.get(self.next) {
+                Some(t) => {
+                    let arrival = self.offset + t.arrival_s;
+                    if arrival >= self.end {
+                        self.done = true;
+                        return None;
+                    }
+                    return Some(arrival);
+                }
+                None if self.span == 0 || self.base.is_empty() => self.done = true,
+                None => {
+                    self.offset += self.span;
+                    self.next = 0;
+                }
+            }
+        }
+    }
+
+    /// The next research job if it arrives before `until`.
+    pub fn next_before(&mut self, until: Time) -> Option<TwinJob> {
+        let arrival = self.peek().filter(|&a| a < until)?;
+        let t = &self.base[self.next];
+        self.next += 1;
+        let runtime = match &self.philly {
+            Some(d) => d.sample(self.rng.random::<f64>()),
+            None => t.runtime_s as f64,
+        }
+        .max(60.0);
+        let skus = &self.skus;
+        let (sku, per_tray) = if skus.len() == 1 {
+            (skus[0].0.as_str(), skus[0].1)
+        } else {
+            let mut x = self.rng.random_range(0..self.total);
+            let pick = skus.iter().find(|s| {
+                let hit = x < s.2;
+                x = x.saturating_sub(s.2);
+                hit
+            });
+            pick.map_or((skus[0].0.as_str(), skus[0].1), |s| (s.0.as_str(), s.1))
+        };
+        let gpus = valid_shape(
+            trace::map_to_blackwell(t, per_tray).saturating_mul(self.gpu_scale),
+            per_tray,
+        );
+        let mut spec = JobSpec::training(self.next_id, &self.project, sku, gpus);
+        self.next_id += 1;
+        spec.priority = Priority::Normal;
+        spec.checkpoint_interval = self.checkpoint_interval;
+        spec.runtime_estimate = (runtime * 1.5) as Time;
+        spec.runtime_limit = (runtime * 3.0) as Time + 3600;
+        Some(twin(
+            spec,
+            Kind::Research,
+            arrival,
+            runtime,
+            RESEARCH_CHECKPOINT_S,
+            RESEARCH_RESTART_S,
+        ))
+    }
+}
+
+/// Research jobs of the openb trace, scaled, replayed from 0 until `end`.
+fn count_research(base: &[trace::TraceJob], span: Time, end: Time) -> u64 {
+    if span == 0 {
+        return base.iter().filter(|j| j.arrival_s < end).count() as u64;
+    }
+    let (whole, rest) = (end / span, end % span);
+    let partial = base.iter().filter(|j| j.arrival_s < rest).count() as u64;
+    (base.len() as u64)
+        .saturating_mul(whole)
+        .saturating_add(partial)
 }
 
 /// The research `sku` that means "any SKU of the campus".
@@ -72,10 +182,12 @@ pub fn frontier_spec(f: &crate::scenario::FrontierRun, id: u64) -> JobSpec {
     spec
 }
 
-/// Most research jobs a run may replay (each takes a few hundred bytes and
-/// the scheduler's queue holds them): 2.5 times the ~800,000 jobs of the
-/// largest shipped scenario, a year of `abilene-2026`.
-pub const MAX_RESEARCH_JOBS: u64 = 2_000_000;
+/// Most research jobs a run may replay: 8,000,000, enough for ten years of
+/// `abilene-2026` (~685,000 a year). A job is made when it arrives and
+/// leaves a record of ~150 bytes when it ends (the scheduler keeps ~30
+/// bytes of its id), so ten years of the full campus stay within 2 GB
+/// (BENCHMARKS.md); jobs waiting in the queue hold more while they wait.
+pub const MAX_RESEARCH_JOBS: u64 = 8_000_000;
 
 /// The openb jobs and the span of one replay of them, arrivals scaled.
 fn openb_base(arrival_scale: f64) -> Result<(Vec<trace::TraceJob>, Time), String> {
@@ -92,11 +204,7 @@ fn openb_base(arrival_scale: f64) -> Result<(Vec<trace::TraceJob>, Time), String
 pub fn research_jobs(arrival_scale: f64, days: f64) -> Result<u64, String> {
     let (base, span) = openb_base(arrival_scale)?;
     let end = (days.max(0.0) * DAY as f64).round() as Time;
-    let (whole, rest) = (end / span, end % span);
-    let partial = base.iter().filter(|j| j.arrival_s < rest).count() as u64;
-    Ok((base.len() as u64)
-        .saturating_mul(whole)
-        .saturating_add(partial))
+    Ok(count_research(&base, span, end))
 }
 
 fn too_many_research_jobs(arrival_scale: f64, days: f64) -> String {
@@ -133,6 +241,8 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
         job.checkpoint_blocking = f.checkpoint_blocking;
         jobs.push(job);
     }
+    let mut research = None;
+    let mut research_count = 0;
     if let Some(r) = &w.research {
         let (base, span) = openb_base(r.arrival_scale)?;
         traces.push(trace::OPENB_PODS_FILE.to_string());
@@ -146,10 +256,10 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
         // The load refuses such scenarios; a caller's own days must not
         // exhaust memory either.
         let days = end as f64 / DAY as f64;
-        if research_jobs(r.arrival_scale, days)? > MAX_RESEARCH_JOBS {
+        research_count = count_research(&base, span, end);
+        if research_count > MAX_RESEARCH_JOBS {
             return Err(too_many_research_jobs(r.arrival_scale, days));
         }
-        let mut rng = rng(seed, Stream::Trace);
         // `sku = "*"` spreads jobs over every SKU of the campus in proportion
         // to its GPUs, as a heterogeneous cluster's scheduler would.
         let skus: Vec<(String, u32, u64)> = if r.sku == ANY_SKU {
@@ -172,54 +282,23 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
             vec![(r.sku.clone(), gpt(&r.sku), 1)]
         };
         let total: u64 = skus.iter().map(|s| s.2).sum::<u64>().max(1);
-        // Replay the trace again and again until the scenario ends.
-        let mut offset = 0;
-        'outer: loop {
-            for t in &base {
-                let arrival = offset + t.arrival_s;
-                if arrival >= end {
-                    break 'outer;
-                }
-                let runtime = match &philly {
-                    Some(d) => d.sample(rng.random::<f64>()),
-                    None => t.runtime_s as f64,
-                }
-                .max(60.0);
-                let (sku, per_tray) = if skus.len() == 1 {
-                    (skus[0].0.as_str(), skus[0].1)
-                } else {
-                    let mut x = rng.random_range(0..total);
-                    let pick = skus.iter().find(|s| {
-                        let hit = x < s.2;
-                        x = x.saturating_sub(s.2);
-                        hit
-                    });
-                    pick.map_or((skus[0].0.as_str(), skus[0].1), |s| (s.0.as_str(), s.1))
-                };
-                let gpus = valid_shape(
-                    trace::map_to_blackwell(t, per_tray).saturating_mul(r.gpu_scale),
-                    per_tray,
-                );
-                let mut spec = JobSpec::training(next_id, &r.project, sku, gpus);
-                next_id += 1;
-                spec.priority = Priority::Normal;
-                spec.checkpoint_interval = (r.checkpoint_interval_min * 60.0).round() as Time;
-                spec.runtime_estimate = (runtime * 1.5) as Time;
-                spec.runtime_limit = (runtime * 3.0) as Time + 3600;
-                jobs.push(twin(
-                    spec,
-                    Kind::Research,
-                    arrival,
-                    runtime,
-                    RESEARCH_CHECKPOINT_S,
-                    RESEARCH_RESTART_S,
-                ));
-            }
-            if span == 0 {
-                break;
-            }
-            offset += span;
-        }
+        research = Some(ResearchStream {
+            base,
+            span,
+            end,
+            offset: 0,
+            next: 0,
+            done: false,
+            philly,
+            rng: rng(seed, Stream::Trace),
+            skus,
+            total,
+            project: r.project.clone(),
+            gpu_scale: r.gpu_scale,
+            checkpoint_interval: (r.checkpoint_interval_min * 60.0).round() as Time,
+            next_id,
+        });
+        next_id += research_count;
     }
     let mut inference_cycle = [1.0; 24];
     if let Some(inf) = &w.inference {
@@ -250,6 +329,8 @@ pub fn generate(sc: &Scenario, seed: u64, end: Time) -> Result<Generated, String
     }
     Ok(Generated {
         jobs,
+        research,
+        research_count,
         traces,
         inference_cycle,
     })

@@ -551,7 +551,7 @@ fn research_checkpoints_of_zero_minutes_are_refused() {
 fn arrival_scales_that_would_exhaust_memory_are_refused() {
     for (scale, says) in [
         ("1e6", "above 0 and at most 1000, got 1000000"),
-        ("900", "openb jobs; at most 2000000 are allowed"),
+        ("900", "openb jobs; at most 8000000 are allowed"),
     ] {
         let text = edit(&[
             ("days = 2", "days = 3000"),
@@ -727,7 +727,7 @@ fn a_callers_days_cannot_make_the_research_replay_exhaust_memory() {
         seed: None,
     };
     let err = failure(run(&sc, &long, &mut |_, _| {}));
-    assert!(err.contains("more than 2000000 openb jobs"), "{err}");
+    assert!(err.contains("more than 8000000 openb jobs"), "{err}");
 }
 
 #[test]
