@@ -33,6 +33,7 @@ impl JobTable {
     }
 
     /// Jobs that have arrived (or arrive within the day) and not ended.
+    #[cfg(test)]
     pub fn live(&self) -> usize {
         self.live.len()
     }
