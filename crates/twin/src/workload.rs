@@ -183,10 +183,10 @@ pub fn frontier_spec(f: &crate::scenario::FrontierRun, id: u64) -> JobSpec {
 }
 
 /// Most research jobs a run may replay: 8,000,000, enough for ten years of
-/// `abilene-2026` (~685,000 a year). A job is made when it arrives and
-/// leaves a record of ~150 bytes when it ends (the scheduler keeps ~30
-/// bytes of its id), so ten years of the full campus stay within 2 GB
-/// (BENCHMARKS.md); jobs waiting in the queue hold more while they wait.
+/// `abilene-2026` (~685,000 a year). A job is made when it arrives and only
+/// its record is kept once it ends: ten years of `abilene-2026` (6.9 million
+/// jobs) peak at 1,295 MB (BENCHMARKS.md); jobs waiting in the queue hold
+/// more while they wait.
 pub const MAX_RESEARCH_JOBS: u64 = 8_000_000;
 
 /// The openb jobs and the span of one replay of them, arrivals scaled.
