@@ -142,3 +142,34 @@ fn a_full_standard_output_is_an_error_and_the_files_are_still_written() {
         assert!(out_dir.join(f).is_file(), "{f} not written");
     }
 }
+
+/// `--replicas N`: the main table is each figure's mean over the seeds
+/// with its 90% interval, not the first seed's value.
+#[test]
+fn the_main_table_of_replicas_is_the_mean_with_its_interval() {
+    let dir = Temp::new("replicas");
+    let out_dir = dir.0.join("out");
+    let out = run(&[
+        "sim",
+        "scenarios/small.toml",
+        "--days",
+        "1",
+        "--replicas",
+        "3",
+        "--quiet",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("3 seeds from 1: means with 90% intervals [p5, p95]"),
+        "{stdout}"
+    );
+    let util = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("Utilisation"))
+        .expect("a utilisation line");
+    assert!(util.contains('[') && util.contains(", "), "{util}");
+    assert!(!stdout.contains("Spread over seeds"), "{stdout}");
+}

@@ -25,19 +25,38 @@ pub struct EventQueue<E> {
     next: u64,
 }
 
+/// Orders of [`EventQueue::push_early`] events are below this; the queue
+/// numbers everything else from it.
+pub const EARLY: u64 = 1 << 62;
+
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
             payloads: Vec::new(),
             free: Vec::new(),
-            next: 0,
+            next: EARLY,
         }
     }
 }
 
 impl<E> EventQueue<E> {
     pub fn push(&mut self, at: Time, event: E) {
+        let order = self.next;
+        self.next += 1;
+        self.push_ordered(at, order, event);
+    }
+
+    /// Schedules `event` at `at` before every [`EventQueue::push`]ed event
+    /// of the same second, and among early ones by `order` (below
+    /// [`EARLY`]): as if it had been pushed before all of them, however
+    /// late it is pushed. Job arrivals use it, so that making them as the
+    /// run goes orders them as making them all at the start did.
+    pub fn push_early(&mut self, at: Time, order: u64, event: E) {
+        self.push_ordered(at, order.min(EARLY - 1), event);
+    }
+
+    fn push_ordered(&mut self, at: Time, order: u64, event: E) {
         let slot = match self.free.pop() {
             Some(s) => {
                 self.payloads[s] = Some(event);
@@ -48,8 +67,7 @@ impl<E> EventQueue<E> {
                 self.payloads.len() - 1
             }
         };
-        self.heap.push(Reverse((at, self.next, slot)));
-        self.next += 1;
+        self.heap.push(Reverse((at, order, slot)));
     }
 
     /// The next event if it is due at or before `until`.

@@ -37,6 +37,9 @@ pub struct TwinJob {
     /// Seconds of work at full speed; infinite for services.
     pub work: f64,
     pub checkpoint_cost_s: f64,
+    /// Training pauses to write a checkpoint; else the write runs beside
+    /// it and the checkpoint counts once written.
+    pub checkpoint_blocking: bool,
     pub restart_s: f64,
     pub state: Progress,
     pub stats: JobStats,
@@ -82,10 +85,11 @@ pub struct JobStats {
 }
 
 impl TwinJob {
-    /// Share of wall time left for work after checkpoint pauses.
+    /// Share of wall time left for work after checkpoint pauses (none
+    /// when checkpoints are written beside training).
     pub fn checkpoint_efficiency(&self) -> f64 {
         let i = self.spec.checkpoint_interval as f64;
-        if i <= 0.0 {
+        if i <= 0.0 || !self.checkpoint_blocking {
             1.0
         } else {
             i / (i + self.checkpoint_cost_s)
@@ -171,6 +175,17 @@ impl TwinJob {
             return 0.0;
         }
         let done = self.run_work(now);
+        // A checkpoint written beside training counts once written: struck
+        // during the write, the job falls back to the one before.
+        let writing = !self.checkpoint_blocking
+            && lost_wall > 0
+            && (lost_wall as f64) < self.checkpoint_cost_s
+            && self.spec.checkpoint_interval > 0;
+        let lost_wall = if writing {
+            lost_wall.saturating_add(self.spec.checkpoint_interval)
+        } else {
+            lost_wall
+        };
         let kept = if lost_wall == 0 {
             done
         } else {
@@ -238,6 +253,7 @@ mod tests {
             arrival: 0,
             work: 10_000.0,
             checkpoint_cost_s: 0.0,
+            checkpoint_blocking: true,
             restart_s: 600.0,
             state: Progress::default(),
             stats: JobStats::default(),
@@ -282,5 +298,28 @@ mod tests {
         j.set_clock(1600, 0.5);
         assert_eq!(j.run_work(1600), 1000.0);
         assert_eq!(j.run_work(2600), 1500.0);
+    }
+
+    /// A checkpoint written beside training costs no pause, so a short
+    /// interval does not slow the job; a blocking one pauses it. Written
+    /// beside training, a checkpoint struck during its write is not there.
+    #[test]
+    fn checkpoints_block_only_when_they_say_so() {
+        let mut j = job();
+        j.spec.checkpoint_interval = 60;
+        j.checkpoint_cost_s = 60.0;
+        assert_eq!(j.checkpoint_efficiency(), 0.5, "blocking: half the time");
+        j.checkpoint_blocking = false;
+        assert_eq!(j.checkpoint_efficiency(), 1.0);
+        j.spec.checkpoint_interval = 1800;
+        j.start(0, 1.0, 72, vec![]);
+        // Struck 30 s into the write of the checkpoint at 3,600 s: the one
+        // at 1,800 s is the last that counts.
+        let lost = j.stop(3630, 30);
+        assert_eq!(lost, 1830.0);
+        assert_eq!(j.state.saved, 1200.0);
+        // Struck after the write: only the time since it is lost.
+        j.start(0, 1.0, 72, vec![]);
+        assert_eq!(j.stop(3700, 100), 100.0);
     }
 }

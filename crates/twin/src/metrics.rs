@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::name::Name;
+
 /// The run's headline figures, defined once; report.html prints these.
 pub const UTILISATION: &str = "Utilisation: GPU-hours held by running jobs (gangs and warm spares) over GPU-hours online (GPUs in commissioned buildings).";
 pub const GOODPUT: &str = "Goodput: the integral of productive work over the run, in ideal GPU-hours (work at full speed on an ideal placement), over GPU-hours online. A training run is credited its work as it does it and debited what an interruption takes back (everything since the last checkpoint written before the failure, including the time until the failure is detected); a service is credited its GPUs for the time it serves. So goodput x online GPU-hours = the sum over jobs of kept work x GPUs.";
@@ -51,9 +53,9 @@ pub struct HourRow {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobRecord {
     pub id: u64,
-    /// "frontier", "openb", "philly", "inference", ...
-    pub kind: String,
-    pub tenant: String,
+    /// "frontier", "research" or "inference".
+    pub kind: Name,
+    pub tenant: Name,
     pub gpus: u32,
     pub submitted_s: u64,
     pub first_start_s: Option<u64>,
@@ -157,11 +159,16 @@ pub struct RunOutput {
 }
 
 /// A metric over several seeds: mean and a 90% interval (5th to 95th
-/// percentile of the replicas).
+/// percentile of the replicas). A figure undefined in a seed (no ETTR
+/// without jobs, no cost per GPU-hour without delivered GPU-hours) is left
+/// out of it, never counted as 0; undefined in every seed, it has no mean
+/// and no interval (shown as n/a).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
     pub name: String,
-    pub mean: f64,
-    pub p5: f64,
-    pub p95: f64,
+    pub mean: Option<f64>,
+    pub p5: Option<f64>,
+    pub p95: Option<f64>,
+    /// Seeds in which the figure is defined.
+    pub seeds: u32,
 }

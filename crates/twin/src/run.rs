@@ -2,7 +2,7 @@
 //! metric reported as a mean and a 90% interval.
 
 use crate::engine::Time;
-use crate::metrics::{RunOutput, Spread, Summary};
+use crate::metrics::{RunOutput, Spread};
 use crate::scenario::Scenario;
 use crate::sim::{RunOptions, Sim};
 
@@ -83,48 +83,30 @@ pub fn run_replicas(
         .collect()
 }
 
-/// Each headline metric over the replicas: mean, 5th and 95th percentile.
+/// Every figure of the summary over the replicas, named by its `Summary`
+/// field: mean, 5th and 95th percentile over the seeds in which it is
+/// defined (see [`Spread`]).
 pub fn spreads(runs: &[RunOutput]) -> Vec<Spread> {
-    type Metric = (&'static str, fn(&Summary) -> f64);
-    let metrics: [Metric; 12] = [
-        ("utilisation", |s| s.utilisation),
-        ("goodput", |s| s.goodput),
-        ("ettr_mean", |s| s.ettr_mean.unwrap_or(0.0)),
-        ("interruptions", |s| f64::from(s.interruptions)),
-        ("energy_mwh", |s| s.energy_mwh),
-        ("peak_facility_mw", |s| s.peak_facility_mw),
-        ("pue_mean", |s| s.pue_mean),
-        ("energy_cost_usd", |s| s.energy_cost_usd),
-        ("revenue_usd", |s| s.revenue_usd),
-        ("cost_per_delivered_gpu_hour_usd", |s| {
-            s.cost_per_delivered_gpu_hour_usd.unwrap_or(0.0)
-        }),
-        ("emissions_t", |s| s.emissions_t),
-        ("mean_slowdown", |s| s.mean_slowdown),
-    ];
-    metrics
+    crate::report::format::METRICS
         .iter()
-        .map(|(name, f)| {
-            let mut xs: Vec<f64> = runs.iter().map(|r| f(&r.summary)).collect();
+        .map(|m| {
+            let mut xs: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| crate::report::format::metric_value(&r.summary, m.key))
+                .collect();
             xs.sort_by(f64::total_cmp);
+            // Nearest rank, so a few replicas still give an interval.
             let pick = |p: f64| {
-                if xs.is_empty() {
-                    0.0
-                } else {
-                    // Nearest rank, so a few replicas still give an interval.
-                    let i = ((p * (xs.len() - 1) as f64).round() as usize).min(xs.len() - 1);
-                    xs[i]
-                }
+                let last = xs.len().checked_sub(1)?;
+                xs.get(((p * last as f64).round() as usize).min(last))
+                    .copied()
             };
             Spread {
-                name: (*name).to_string(),
-                mean: if xs.is_empty() {
-                    0.0
-                } else {
-                    xs.iter().sum::<f64>() / xs.len() as f64
-                },
+                name: m.key.to_string(),
+                mean: (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64),
                 p5: pick(0.05),
                 p95: pick(0.95),
+                seeds: xs.len() as u32,
             }
         })
         .collect()

@@ -14,6 +14,7 @@ use crate::failure::FailureSettings;
 use crate::grid::GridSettings;
 use crate::money::MoneySettings;
 use crate::power::PowerSettings;
+use crate::weather::WeatherYear;
 
 /// A whole scenario file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,9 +109,16 @@ pub struct FrontierRun {
     pub work_days: f64,
     /// Minutes between checkpoints.
     pub checkpoint_interval_min: f64,
-    /// Seconds the job pauses to write a checkpoint.
+    /// Seconds to write a checkpoint.
     #[serde(default = "default_checkpoint_cost")]
     pub checkpoint_cost_s: f64,
+    /// Whether training stops while a checkpoint is written. False (the
+    /// default): it is written from a copy in host memory while training
+    /// goes on, and counts only once written, so an interruption during the
+    /// write falls back to the checkpoint before. True: training pauses
+    /// `checkpoint_cost_s` for each checkpoint.
+    #[serde(default)]
+    pub checkpoint_blocking: bool,
     /// Minutes from a (re)start to the first useful step: reload, warm-up
     /// (domain.md §3: typically 5-20 minutes).
     #[serde(default = "default_restart")]
@@ -130,7 +138,11 @@ fn default_sku() -> String {
 }
 
 fn default_checkpoint_cost() -> f64 {
-    60.0 // assumed: one minute to write a sharded checkpoint
+    // Assumed (domain.md has no figure): a minute to write a sharded
+    // checkpoint. It blocks training only with `checkpoint_blocking`; by
+    // default writes are asynchronous (assumed, as large runs checkpoint
+    // from a copy in host memory), so a short interval costs no pauses.
+    60.0
 }
 
 fn default_restart() -> f64 {
@@ -203,6 +215,9 @@ pub struct Scenario {
     pub start: Date,
     /// The scenario file's folder, for files it names.
     pub dir: PathBuf,
+    /// The campus's own weather year (`site.climate_file`), which the twin
+    /// uses when the scenario names no `weather.file`.
+    pub climate: Option<WeatherYear>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -286,7 +301,7 @@ impl Scenario {
                 why.clone(),
             ));
         }
-        let (campus, campus_name) = match campus {
+        let (campus, campus_name, climate) = match campus {
             Ok(c) => c,
             Err(CampusProblem::Invalid(error)) => {
                 // The scenario's own problems are shown too, so that one
@@ -323,6 +338,7 @@ impl Scenario {
             campus,
             campus_name,
             dir: dir.to_path_buf(),
+            climate,
         })
     }
 }
@@ -332,7 +348,10 @@ enum CampusProblem {
     Invalid(LoadError),
 }
 
-fn load_campus(spec: &ScenarioSpec, dir: &Path) -> Result<(Campus, String), CampusProblem> {
+/// A campus, its name, and its own weather year if it names one.
+type LoadedCampus = (Campus, String, Option<WeatherYear>);
+
+fn load_campus(spec: &ScenarioSpec, dir: &Path) -> Result<LoadedCampus, CampusProblem> {
     match (&spec.campus.preset, &spec.campus.file) {
         (Some(name), None) => {
             let p = abilene_model::preset::preset(name).ok_or_else(|| {
@@ -343,21 +362,66 @@ fn load_campus(spec: &ScenarioSpec, dir: &Path) -> Result<(Campus, String), Camp
             })?;
             let c = Campus::load_with(p.file, p.toml, &machine_limits())
                 .map_err(CampusProblem::Invalid)?;
-            Ok((c, name.clone()))
+            let climate = climate(&c, p.file, p.toml, None).map_err(CampusProblem::Invalid)?;
+            Ok((c, name.clone(), climate))
         }
         (None, Some(file)) => {
             let path = dir.join(file);
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 CampusProblem::Missing(format!("cannot read {}: {e}", path.display()))
             })?;
-            let c = Campus::load_with(&path.display().to_string(), &text, &machine_limits())
+            let name = path.display().to_string();
+            let c = Campus::load_with(&name, &text, &machine_limits())
                 .map_err(CampusProblem::Invalid)?;
-            Ok((c, file.clone()))
+            let folder = path.parent().unwrap_or(Path::new(""));
+            let climate =
+                climate(&c, &name, &text, Some(folder)).map_err(CampusProblem::Invalid)?;
+            Ok((c, file.clone(), climate))
         }
         _ => Err(CampusProblem::Missing(
             "give exactly one of `preset` or `file`".into(),
         )),
     }
+}
+
+/// The weather year a campus names in `site.climate_file`: a TMY3 file
+/// relative to the campus file's folder (`folder`), or, for a preset built
+/// into the binary (no folder), the data file it was built with. A file
+/// that cannot be read is placed at the campus's `site.climate_file`; a
+/// problem inside it, in the file.
+fn climate(
+    campus: &Campus,
+    name: &str,
+    text: &str,
+    folder: Option<&Path>,
+) -> Result<Option<WeatherYear>, LoadError> {
+    let Some(file) = &campus.spec.site.climate_file else {
+        return Ok(None);
+    };
+    let at = FieldPath::root().key("site").key("climate_file");
+    let refuse = |message: String| LoadError {
+        problems: vec![Source::new(name, text).place(&Diagnostic::new(at.clone(), message))],
+    };
+    let (shown, data) = match folder {
+        Some(folder) => {
+            let path = folder.join(file);
+            let data = std::fs::read_to_string(&path)
+                .map_err(|e| refuse(format!("cannot read {}: {e}", path.display())))?;
+            (path.display().to_string(), data)
+        }
+        None if file == crate::weather::ABILENE_TMY3_FILE => {
+            (file.clone(), crate::weather::ABILENE_TMY3.to_string())
+        }
+        None => {
+            return Err(refuse(format!(
+                "a preset's climate file must be one built into abilene ({}), got {file}",
+                crate::weather::ABILENE_TMY3_FILE
+            )));
+        }
+    };
+    crate::weather::parse_tmy3(&shown, &data)
+        .map(Some)
+        .map_err(|p| LoadError { problems: vec![p] })
 }
 
 /// The weather file and the price CSV a scenario names must read and parse;
@@ -651,5 +715,6 @@ runtimes = "trace"
         campus_name: "openb cluster (1,213 nodes)".into(),
         start,
         dir: PathBuf::new(),
+        climate: None,
     })
 }

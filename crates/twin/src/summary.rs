@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::HOUR;
-use crate::job::Kind;
+use crate::engine::{HOUR, Time};
+use crate::job::{Kind, TwinJob};
 use crate::metrics::{JobRecord, RunOutput, SizeBucket, Summary, TenantWaits};
+use crate::name::Names;
 use crate::sim::TwinFleet;
 
 /// Job-size buckets for MTTF and ETTR, in GPUs.
@@ -16,65 +17,65 @@ const SIZES: [(u32, u32, &str); 5] = [
     (65_537, u32::MAX, "65,537+"),
 ];
 
+/// The record of job `j`, at its end or, if it is still going, at the run's
+/// `end` (its work so far counts).
+pub(crate) fn record(j: &TwinJob, end: Time, names: &mut Names) -> JobRecord {
+    // Close runs still going at the end: their work so far counts.
+    let running_work = if j.state.running {
+        j.run_work(end)
+    } else {
+        0.0
+    };
+    let wall_now = if j.state.running {
+        end.saturating_sub(j.state.run_start) as f64
+    } else {
+        0.0
+    };
+    let held = j.stats.wall_s + wall_now;
+    let slowdown_wall = j.stats.slowdown_wall + wall_now * j.state.slowdown;
+    let kept = j.state.saved + running_work;
+    let kept_gpu_s = j.stats.kept_gpu_s + j.open_gpu_s(end);
+    let mean_slowdown = if held > 0.0 {
+        slowdown_wall / held
+    } else {
+        1.0
+    };
+    // ETTR's denominator: first start to the end, waits included.
+    let span = j
+        .stats
+        .first_start
+        .map_or(0.0, |s| j.stats.end.unwrap_or(end).saturating_sub(s) as f64);
+    // Productive time: the wall time the kept work took at its speed.
+    let productive = if j.kind == Kind::Inference {
+        held
+    } else if kept.is_finite() {
+        (kept * mean_slowdown).min(span)
+    } else {
+        0.0
+    };
+    JobRecord {
+        id: j.spec.id.0,
+        kind: names.get(j.kind.name()),
+        tenant: names.get(&j.spec.project),
+        gpus: j.spec.gpus,
+        submitted_s: j.arrival,
+        first_start_s: j.stats.first_start,
+        end_s: j.stats.end,
+        queue_wait_s: j.stats.first_start.map(|s| s - j.arrival),
+        wall_s: span as u64,
+        held_s: held as u64,
+        productive_s: productive as u64,
+        kept_gpu_s,
+        interruptions: j.stats.interruptions,
+        slowdown: mean_slowdown,
+        buildings_spanned: j.stats.max_buildings,
+        completed: j.stats.completed,
+    }
+}
+
 pub(crate) fn finish(mut sim: TwinFleet<'_>, wall_seconds: f64) -> RunOutput {
     let end = sim.end_time();
-    let mut records = Vec::with_capacity(sim.jobs.len());
-    for j in sim.jobs.iter_mut() {
-        if j.arrival >= end {
-            continue;
-        }
-        // Close runs still going at the end: their work so far counts.
-        let running_work = if j.state.running {
-            j.run_work(end)
-        } else {
-            0.0
-        };
-        let wall_now = if j.state.running {
-            end.saturating_sub(j.state.run_start) as f64
-        } else {
-            0.0
-        };
-        let held = j.stats.wall_s + wall_now;
-        let slowdown_wall = j.stats.slowdown_wall + wall_now * j.state.slowdown;
-        let kept = j.state.saved + running_work;
-        let kept_gpu_s = j.stats.kept_gpu_s + j.open_gpu_s(end);
-        let mean_slowdown = if held > 0.0 {
-            slowdown_wall / held
-        } else {
-            1.0
-        };
-        // ETTR's denominator: first start to the end, waits included.
-        let span = j
-            .stats
-            .first_start
-            .map_or(0.0, |s| j.stats.end.unwrap_or(end).saturating_sub(s) as f64);
-        // Productive time: the wall time the kept work took at its speed.
-        let productive = if j.kind == Kind::Inference {
-            held
-        } else if kept.is_finite() {
-            (kept * mean_slowdown).min(span)
-        } else {
-            0.0
-        };
-        records.push(JobRecord {
-            id: j.spec.id.0,
-            kind: j.kind.name().to_string(),
-            tenant: j.spec.project.clone(),
-            gpus: j.spec.gpus,
-            submitted_s: j.arrival,
-            first_start_s: j.stats.first_start,
-            end_s: j.stats.end,
-            queue_wait_s: j.stats.first_start.map(|s| s - j.arrival),
-            wall_s: span as u64,
-            held_s: held as u64,
-            productive_s: productive as u64,
-            kept_gpu_s,
-            interruptions: j.stats.interruptions,
-            slowdown: mean_slowdown,
-            buildings_spanned: j.stats.max_buildings,
-            completed: j.stats.completed,
-        });
-    }
+    let records = sim.jobs.records(end);
     let hours = &sim.hourly;
     let online_gpu_h: f64 = hours.iter().map(|h| h.gpus_online as f64).sum();
     let busy_gpu_h: f64 = hours.iter().map(|h| h.gpus_busy).sum();

@@ -551,7 +551,7 @@ fn research_checkpoints_of_zero_minutes_are_refused() {
 fn arrival_scales_that_would_exhaust_memory_are_refused() {
     for (scale, says) in [
         ("1e6", "above 0 and at most 1000, got 1000000"),
-        ("900", "openb jobs; at most 2000000 are allowed"),
+        ("900", "openb jobs; at most 8000000 are allowed"),
     ] {
         let text = edit(&[
             ("days = 2", "days = 3000"),
@@ -727,7 +727,7 @@ fn a_callers_days_cannot_make_the_research_replay_exhaust_memory() {
         seed: None,
     };
     let err = failure(run(&sc, &long, &mut |_, _| {}));
-    assert!(err.contains("more than 2000000 openb jobs"), "{err}");
+    assert!(err.contains("more than 8000000 openb jobs"), "{err}");
 }
 
 #[test]
@@ -737,5 +737,44 @@ fn the_models_nvlink_domain_limit_is_the_schedulers() {
     assert_eq!(
         abilene_model::validate::MAX_NVLINK_DOMAIN_TRAYS,
         abilene_scheduler::topo::MAX_DOMAIN_TRAYS
+    );
+}
+
+/// Failure rates as operators publish them: per node-day or per GPU-hour,
+/// for all causes at once or per cause. A per-node-day rate needs the
+/// publisher's node size, and a missing one is placed at the rate's line.
+#[test]
+fn failure_rates_per_node_day_or_gpu_hour() {
+    let text = edit(&[(
+        "rate_scale = 2.0\n",
+        "rate_scale = 2.0\nnode_gpus = 8\nall_causes = { per_node_day = 0.0038 }\n",
+    )]);
+    let sc = Scenario::load(FILE, &text, &scenarios_dir()).unwrap_or_else(|e| panic!("{e}"));
+    let want = 2.0 * 0.0038 / (24.0 * 8.0);
+    assert!((sc.spec.failures.rate_per_gpu_hour() - want).abs() < 1e-15);
+
+    let text = edit(&[(
+        "rate_scale = 2.0\n",
+        "rate_scale = 2.0\nall_causes = { per_node_day = 0.0038 }\n",
+    )]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "all_causes"),
+        "failures.all_causes.per_node_day",
+        "needs `failures.node_gpus`",
+    );
+    assert_count(&err, 1);
+
+    let text = edit(&[(
+        "rate_scale = 2.0\n",
+        "rate_scale = 2.0\n[[failures.causes]]\nname = \"GPU\"\nper_gpu_hour = 3.0\nhardware = true\nrepair_hours = 8\n",
+    )]);
+    let err = error(&text);
+    assert_problem(
+        &err,
+        line_of(&text, "per_gpu_hour"),
+        "failures.causes[0].per_gpu_hour",
+        "must be from 0 to 1, got 3",
     );
 }

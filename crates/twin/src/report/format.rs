@@ -169,6 +169,10 @@ pub(crate) fn figures(s: &Summary) -> Vec<Figure> {
 /// and dashes); an unknown name is shown as is with a precision that suits
 /// its magnitude.
 pub(crate) struct SpreadRow {
+    /// The spread's name, normalised: a figure's key when it names one.
+    pub key: String,
+    /// Whether it names a figure of the summary.
+    pub figure: bool,
     pub label: String,
     pub mean: String,
     pub p5: String,
@@ -202,16 +206,34 @@ pub(crate) fn spread_row(spread: &Spread) -> SpreadRow {
             (m.label.to_owned(), m.unit, m.scale, decimals)
         }
         None => {
-            let mag = spread.mean.abs().max(spread.p5.abs()).max(spread.p95.abs());
+            let mag = [spread.mean, spread.p5, spread.p95]
+                .iter()
+                .flatten()
+                .fold(0.0_f64, |m, v| m.max(v.abs()));
             (spread.name.clone(), "", 1.0, auto_decimals(mag))
         }
     };
+    let show =
+        |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| thousands(v * scale, decimals));
     SpreadRow {
+        key: metric.map_or(key, |m| m.key.to_owned()),
+        figure: metric.is_some(),
         label,
-        mean: thousands(spread.mean * scale, decimals),
-        p5: thousands(spread.p5 * scale, decimals),
-        p95: thousands(spread.p95 * scale, decimals),
+        mean: show(spread.mean),
+        p5: show(spread.p5),
+        p95: show(spread.p95),
         unit,
+    }
+}
+
+impl SpreadRow {
+    /// "[p5, p95]", or "n/a" when the figure is undefined in every seed.
+    pub fn interval(&self) -> String {
+        if self.p5 == "n/a" {
+            "n/a".to_owned()
+        } else {
+            format!("[{}, {}]", self.p5, self.p95)
+        }
     }
 }
 

@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::format::{duration, figures, html_escape as esc, spread_row, thousands};
+use super::format::{
+    METRICS, SpreadRow, duration, figures, html_escape as esc, spread_row, thousands,
+};
 use super::plots::Plot;
 use crate::metrics::{RunOutput, Spread, Summary};
 
@@ -151,46 +153,86 @@ fn traces(out: &mut String, s: &Summary) {
     out.push_str("</ul>\n");
 }
 
-fn summary_table(out: &mut String, s: &Summary) {
-    out.push_str(
-        "<div><h2>Summary</h2>\n<table>\n<thead><tr><th>Figure</th><th class=\"n\">Value</th><th>Unit</th></tr></thead>\n<tbody>\n",
-    );
+/// The summary table: each figure's value, or with `spreads` (several
+/// seeds) its mean over the seeds and 90% interval ("n/a" when undefined
+/// in every seed); spreads that name no figure follow in their own table.
+fn summary_table(out: &mut String, s: &Summary, spreads: &[Spread]) {
+    let rows: Vec<SpreadRow> = spreads.iter().map(spread_row).collect();
+    let seeds = spreads.iter().map(|r| r.seeds).max().unwrap_or(0);
+    if rows.is_empty() {
+        out.push_str(
+            "<div><h2>Summary</h2>\n<table>\n<thead><tr><th>Figure</th><th class=\"n\">Value</th><th>Unit</th></tr></thead>\n<tbody>\n",
+        );
+    } else {
+        let _ = write!(
+            out,
+            "<div><h2>Summary over {seeds} seeds</h2>\n<table>\n<thead><tr><th>Figure</th><th class=\"n\">Mean</th><th class=\"n\">90% interval (p5 – p95)</th><th>Unit</th></tr></thead>\n<tbody>\n",
+        );
+    }
+    let cols = if rows.is_empty() { 3 } else { 4 };
     let mut group = "";
-    for f in figures(s) {
+    for (f, m) in figures(s).into_iter().zip(METRICS) {
         if f.group != group {
             group = f.group;
             let _ = writeln!(
                 out,
-                "<tr class=\"group\"><td colspan=\"3\">{group}</td></tr>"
+                "<tr class=\"group\"><td colspan=\"{cols}\">{group}</td></tr>"
             );
         }
+        if rows.is_empty() {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"u\">{}</td></tr>",
+                f.label,
+                esc(&f.value),
+                esc(f.unit)
+            );
+            continue;
+        }
+        let (mean, interval) = match rows.iter().find(|r| r.figure && r.key == m.key) {
+            Some(r) => (r.mean.clone(), html_interval(r)),
+            None => (f.value.clone(), "–".to_owned()),
+        };
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"u\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"u\">{}</td></tr>",
             f.label,
-            esc(&f.value),
+            esc(&mean),
+            esc(&interval),
             esc(f.unit)
         );
     }
     out.push_str("</tbody>\n</table></div>\n");
 }
 
+fn html_interval(r: &SpreadRow) -> String {
+    if r.p5 == "n/a" {
+        "n/a".to_owned()
+    } else {
+        format!("{} – {}", r.p5, r.p95)
+    }
+}
+
+/// Spreads that name no figure of the summary.
 fn spreads_table(out: &mut String, spreads: &[Spread]) {
-    if spreads.is_empty() {
+    let rows: Vec<SpreadRow> = spreads
+        .iter()
+        .map(spread_row)
+        .filter(|r| !r.figure)
+        .collect();
+    if rows.is_empty() {
         return;
     }
     out.push_str(
-        "<div><h2>Spread over seeds</h2>\n<table>\n<thead><tr><th>Figure</th><th class=\"n\">Mean</th><th class=\"n\">90% interval (p5 – p95)</th><th>Unit</th></tr></thead>\n<tbody>\n",
+        "<div><h2>Other figures over seeds</h2>\n<table>\n<thead><tr><th>Figure</th><th class=\"n\">Mean</th><th class=\"n\">90% interval (p5 – p95)</th><th>Unit</th></tr></thead>\n<tbody>\n",
     );
-    for s in spreads {
-        let r = spread_row(s);
+    for r in &rows {
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td><td class=\"u\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"u\">{}</td></tr>",
             esc(&r.label),
             esc(&r.mean),
-            esc(&r.p5),
-            esc(&r.p95),
+            esc(&html_interval(r)),
             esc(r.unit)
         );
     }
@@ -258,9 +300,16 @@ pub(crate) fn page(run: &RunOutput, spreads: &[Spread], plots: &[Plot]) -> Strin
     );
     header(&mut out, s);
     cards(&mut out, run);
+    if !spreads.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">The summary table gives means over the seeds with 90% intervals; the cards, the tables by job size and tenant, and the plots are of the first seed, {}.</p>",
+            s.seed
+        );
+    }
     traces(&mut out, s);
     out.push_str("<section class=\"cols\">\n");
-    summary_table(&mut out, s);
+    summary_table(&mut out, s, spreads);
     spreads_table(&mut out, spreads);
     out.push_str("</section>\n<section class=\"cols\">\n");
     by_size(&mut out, s);

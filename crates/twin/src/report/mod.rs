@@ -2,7 +2,7 @@
 //! self-contained `report.html` with tables and SVG plots; and a plain-text
 //! summary for the terminal.
 
-mod format;
+pub(crate) mod format;
 mod html;
 mod plots;
 
@@ -167,15 +167,26 @@ fn write_csv<T: Serialize>(path: &Path, rows: &[T], example: &T) -> Result<(), R
 }
 
 /// The summary as an aligned plain-text table for the terminal: the run's
-/// identity, every figure with its unit, and, when `spreads` is not empty,
-/// each spread as "mean [p5, p95]".
+/// identity, then every figure with its unit. With `spreads` (a run of
+/// several seeds), each figure is its mean over the seeds with its 90%
+/// interval "[p5, p95]", not one seed's value, and a figure undefined in
+/// every seed is "n/a"; spreads that name no figure follow in a table of
+/// their own.
 pub fn summary_text(summary: &Summary, spreads: &[Spread]) -> String {
     let s = summary;
+    let seeds = spreads.iter().map(|r| r.seeds).max().unwrap_or(0);
     let mut out = format!(
-        "Scenario {}  ·  campus {}  ·  seed {}  ·  start {}  ·  {} day{}\n",
+        "Scenario {}  ·  campus {}  ·  {}  ·  start {}  ·  {} day{}\n",
         s.scenario,
         s.campus,
-        s.seed,
+        if spreads.is_empty() {
+            format!("seed {}", s.seed)
+        } else {
+            format!(
+                "{seeds} seeds from {}: means with 90% intervals [p5, p95]",
+                s.seed
+            )
+        },
         s.start,
         format::compact(s.days),
         if s.days == 1.0 { "" } else { "s" }
@@ -186,85 +197,104 @@ pub fn summary_text(summary: &Summary, spreads: &[Spread]) -> String {
         out.push_str(&format!("Traces: {}\n", s.traces.join(", ")));
     }
 
-    let figures = format::figures(s);
-    let rows: Vec<_> = spreads.iter().map(format::spread_row).collect();
+    let rows: Vec<format::SpreadRow> = spreads.iter().map(format::spread_row).collect();
+    // Each figure: its mean and interval over the seeds when there is a
+    // spread for it, else the run's own value.
+    let figures: Vec<(format::Figure, Option<String>)> = format::figures(s)
+        .into_iter()
+        .zip(format::METRICS)
+        .map(
+            |(mut f, m)| match rows.iter().find(|r| r.figure && r.key == m.key) {
+                Some(r) => {
+                    f.value = r.mean.clone();
+                    (f, Some(r.interval()))
+                }
+                None => (f, None),
+            },
+        )
+        .collect();
+    let others: Vec<&format::SpreadRow> = rows.iter().filter(|r| !r.figure).collect();
     let width = |it: &mut dyn Iterator<Item = usize>| it.max().unwrap_or(0);
     let label_w = width(
         &mut figures
             .iter()
-            .map(|f| f.label.chars().count())
-            .chain(rows.iter().map(|r| r.label.chars().count()))
-            .chain(["Figure".len(), "Spread over seeds".len()]),
+            .map(|f| f.0.label.chars().count())
+            .chain(others.iter().map(|r| r.label.chars().count()))
+            .chain(["Figure".len()]),
     ) + 2;
+    let value_head = if spreads.is_empty() { "Value" } else { "Mean" };
     let value_w = width(
         &mut figures
             .iter()
-            .map(|f| f.value.chars().count())
-            .chain(rows.iter().map(|r| r.mean.chars().count()))
-            .chain(["Value".len()]),
+            .map(|f| f.0.value.chars().count())
+            .chain(others.iter().map(|r| r.mean.chars().count()))
+            .chain([value_head.len()]),
     );
-
-    out.push('\n');
+    let intervals = !rows.is_empty();
+    let interval_w = width(
+        &mut figures
+            .iter()
+            .filter_map(|f| f.1.as_ref().map(|i| i.chars().count()))
+            .chain(others.iter().map(|r| r.interval().chars().count()))
+            .chain(["[p5, p95]".len()]),
+    );
     let unit_w = width(
         &mut figures
             .iter()
-            .map(|f| f.unit.chars().count())
-            .chain(rows.iter().map(|r| r.unit.chars().count()))
+            .map(|f| f.0.unit.chars().count())
+            .chain(others.iter().map(|r| r.unit.chars().count()))
             .chain(["Unit".len()]),
     );
-    out.push_str(&format!(
-        "{:<label_w$}  {:>value_w$}  Unit\n",
-        "Figure", "Value"
-    ));
-    out.push_str(&"-".repeat(label_w + value_w + unit_w + 4));
+    let head = |out: &mut String, first: &str| {
+        let line = if intervals {
+            format!(
+                "{first:<label_w$}  {value_head:>value_w$}  {:<interval_w$}  Unit",
+                "[p5, p95]"
+            )
+        } else {
+            format!("{first:<label_w$}  {value_head:>value_w$}  Unit")
+        };
+        out.push_str(&line);
+        out.push('\n');
+        let rule = label_w + value_w + unit_w + 4 + if intervals { interval_w + 2 } else { 0 };
+        out.push_str(&"-".repeat(rule));
+        out.push('\n');
+    };
+    let row = |out: &mut String, label: &str, value: &str, interval: &str, unit: &str| {
+        let line = if intervals {
+            format!(
+                "  {label:<w$}  {value:>value_w$}  {interval:<interval_w$}  {unit}",
+                w = label_w - 2
+            )
+        } else {
+            format!("  {label:<w$}  {value:>value_w$}  {unit}", w = label_w - 2)
+        };
+        out.push_str(line.trim_end());
+        out.push('\n');
+    };
+
     out.push('\n');
+    head(&mut out, "Figure");
     let mut group = "";
-    for f in &figures {
+    for (f, interval) in &figures {
         if f.group != group {
             group = f.group;
             out.push_str(group);
             out.push('\n');
         }
-        let line = format!(
-            "  {:<w$}  {:>value_w$}  {}",
+        row(
+            &mut out,
             f.label,
-            f.value,
+            &f.value,
+            interval.as_deref().unwrap_or(""),
             f.unit,
-            w = label_w - 2
         );
-        out.push_str(line.trim_end());
-        out.push('\n');
     }
-
-    if !rows.is_empty() {
-        let intervals: Vec<String> = rows
-            .iter()
-            .map(|r| format!("[{}, {}]", r.p5, r.p95))
-            .collect();
-        let interval_w = width(
-            &mut intervals
-                .iter()
-                .map(|i| i.chars().count())
-                .chain(["[p5, p95]".len()]),
-        );
+    if !others.is_empty() {
         out.push('\n');
-        out.push_str(&format!(
-            "{:<label_w$}  {:>value_w$}  {:<interval_w$}  Unit\n",
-            "Spread over seeds", "Mean", "[p5, p95]"
-        ));
-        out.push_str(&"-".repeat(label_w + value_w + interval_w + unit_w + 6));
-        out.push('\n');
-        for (r, interval) in rows.iter().zip(&intervals) {
-            let line = format!(
-                "  {:<w$}  {:>value_w$}  {:<interval_w$}  {}",
-                r.label,
-                r.mean,
-                interval,
-                r.unit,
-                w = label_w - 2
-            );
-            out.push_str(line.trim_end());
-            out.push('\n');
+        head(&mut out, "Other figures over seeds");
+        for r in others {
+            row(&mut out, &r.label, &r.mean, &r.interval(), r.unit);
         }
     }
     out
@@ -473,24 +503,24 @@ mod tests {
     }
 
     fn spreads() -> Vec<Spread> {
+        let spread = |name: &str, mean: f64, p5: f64, p95: f64| Spread {
+            name: name.into(),
+            mean: Some(mean),
+            p5: Some(p5),
+            p95: Some(p95),
+            seeds: 4,
+        };
         vec![
+            spread("utilisation", 0.87, 0.85, 0.89),
+            spread("energy_cost_usd", 1_250_000.0, 1_200_000.0, 1_300_000.0),
+            spread("p99 <wait>", 5_000.0, 4_000.0, 6_100.0),
+            // Undefined in every seed: n/a, not 0.
             Spread {
-                name: "utilisation".into(),
-                mean: 0.87,
-                p5: 0.85,
-                p95: 0.89,
-            },
-            Spread {
-                name: "energy_cost_usd".into(),
-                mean: 1_250_000.0,
-                p5: 1_200_000.0,
-                p95: 1_300_000.0,
-            },
-            Spread {
-                name: "p99 <wait>".into(),
-                mean: 5_000.0,
-                p5: 4_000.0,
-                p95: 6_100.0,
+                name: "ettr_mean".into(),
+                mean: None,
+                p5: None,
+                p95: None,
+                seeds: 0,
             },
         ]
     }
@@ -522,7 +552,7 @@ mod tests {
         let back: Summary = serde_json::from_str(&json).unwrap();
         assert_eq!(back, run.summary);
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(value["spreads"].as_array().unwrap().len(), 3);
+        assert_eq!(value["spreads"].as_array().unwrap().len(), 4);
         assert_eq!(value["spreads"][0]["name"], "utilisation");
 
         let hourly = read(&paths[1]);
@@ -683,7 +713,7 @@ mod tests {
     #[test]
     fn summary_text_is_aligned_with_units() {
         let run = synthetic();
-        let text = summary_text(&run.summary, &spreads());
+        let text = summary_text(&run.summary, &[]);
         assert!(text.starts_with(&format!("Scenario {SCENARIO}")));
         assert!(text.contains("seed 42"));
         let line = |label: &str| {
@@ -706,22 +736,65 @@ mod tests {
             })
             .collect();
         assert!(ends.windows(2).all(|w| w[0] == w[1]), "{text}");
-        // Spreads: "mean [p5, p95]".
-        assert!(text.contains("Spread over seeds"));
-        let spread = text
-            .lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with("Utilisation"))
-            .unwrap();
-        assert!(spread.contains("87.0  [85.0, 89.0]"), "{spread}");
-        assert!(text.contains("1,250,000  [1,200,000, 1,300,000]"));
-        assert!(text.contains("p99 <wait>"));
+        assert!(!text.contains("[p5, p95]"));
 
         println!("{text}");
         let bare = summary_text(&Summary::default(), &[]);
         assert!(bare.contains("Traces: none"));
-        assert!(!bare.contains("Spread"));
+        assert!(!bare.contains("over seeds"));
         assert!(bare.contains("n/a"), "absent ETTR");
+    }
+
+    /// With several seeds the main table is the mean and 90% interval of
+    /// each figure, not the first seed's value; a figure undefined in every
+    /// seed is n/a, not 0.
+    #[test]
+    fn the_main_table_of_several_seeds_is_their_mean_and_interval() {
+        let run = synthetic();
+        let text = summary_text(&run.summary, &spreads());
+        println!("{text}");
+        assert!(
+            text.contains("4 seeds from 42: means with 90% intervals"),
+            "{text}"
+        );
+        let line = |label: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(label))
+                .unwrap_or_else(|| panic!("no {label} in\n{text}"))
+                .to_owned()
+        };
+        // The first seed says 87.5 %; the seeds' mean is 87.0.
+        let u = line("Utilisation");
+        assert!(u.contains("87.0  [85.0, 89.0]") && u.ends_with('%'), "{u}");
+        assert!(!u.contains("87.5"), "{u}");
+        assert!(line("Energy cost").contains("1,250,000  [1,200,000, 1,300,000]"));
+        // The first seed has an ETTR, but no seed of the spread does.
+        let e = line("ETTR, mean of jobs");
+        assert!(
+            e.contains("n/a") && !e.contains("93.8") && !e.contains(" 0.0"),
+            "{e}"
+        );
+        // Figures without a spread keep their value and no interval.
+        let c = line("Capex depreciation");
+        assert!(
+            c.contains("48,000,000  ") && c.ends_with("USD") && !c.contains('['),
+            "{c}"
+        );
+        // A spread that names no figure has its own table.
+        assert!(text.contains("Other figures over seeds"));
+        assert!(line("p99 <wait>").contains("5,000  [4,000, 6,100]"));
+
+        let dir = TempDir::new("seeds");
+        let paths = write_outputs(&dir.0, &run, &spreads()).unwrap();
+        let html = read(&paths[3]);
+        assert!(html.contains("Summary over 4 seeds"));
+        assert!(html.contains(
+            "<td>Utilisation</td><td class=\"n\">87.0</td><td class=\"n\">85.0 – 89.0</td>"
+        ));
+        assert!(html.contains(
+            "<td>ETTR, mean of jobs</td><td class=\"n\">n/a</td><td class=\"n\">n/a</td>"
+        ));
+        assert!(html.contains("Other figures over seeds") && html.contains("p99 &lt;wait&gt;"));
     }
 
     #[test]
