@@ -87,19 +87,30 @@ impl Scheduler {
         let j = &self.jobs[slot as usize];
         let free = &self.pools[j.pool];
         let mut out: Vec<u32> = Vec::new();
-        let mut domains: Vec<u32> = j
-            .gangs
-            .iter()
-            .flat_map(|g| g.trays.iter().map(|&t| self.topo.tray_domain[t as usize]))
-            .collect();
-        domains.sort_unstable();
-        domains.dedup();
-        for d in domains {
+        // Most passes of a full campus have no whole tray free: say so from
+        // the counters, without walking the job's trays.
+        if n == 0 || crate::free::chunks_in(free.campus_hist(j.sku), 1) == 0 {
+            return out;
+        }
+        // The gangs' domains in their trays' order (each gang lists a
+        // domain's trays together), stopping once enough are found.
+        let mut last = None;
+        for &t in j.gangs.iter().flat_map(|g| g.trays.iter()) {
+            let d = self.topo.tray_domain[t as usize];
+            if last == Some(d) {
+                continue;
+            }
+            last = Some(d);
             let mut mask = free.domain_mask(d);
             while mask != 0 && (out.len() as u32) < n {
-                let bit = mask.trailing_zeros();
-                out.push(self.topo.domain_first_tray[d as usize] + bit);
+                let tray = self.topo.domain_first_tray[d as usize] + mask.trailing_zeros();
+                if !out.contains(&tray) {
+                    out.push(tray);
+                }
                 mask &= mask - 1;
+            }
+            if out.len() as u32 == n {
+                return out;
             }
         }
         let rest = n.saturating_sub(out.len() as u32);

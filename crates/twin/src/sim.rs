@@ -362,10 +362,10 @@ impl<'a> TwinFleet<'a> {
         self.outbox.push(o);
     }
 
-    fn on_event(&mut self, now: Time, e: Event) {
+    fn on_event(&mut self, now: Time, e: &Event) {
         match e {
             Event::Started { job, placement, .. } => {
-                let Some(&j) = self.ids.get(&job) else { return };
+                let Some(&j) = self.ids.get(job) else { return };
                 let f = &self.campus.spec.fabric;
                 let slowdown = power::slowdown(
                     &self.sc.spec.power,
@@ -386,7 +386,7 @@ impl<'a> TwinFleet<'a> {
                 self.schedule_finish(j, now);
             }
             Event::ReplicaStarted { job, trays } => {
-                let Some(&j) = self.ids.get(&job) else { return };
+                let Some(&j) = self.ids.get(job) else { return };
                 let tj = &mut self.jobs[j];
                 tj.bank_service(now);
                 for t in trays
@@ -401,18 +401,18 @@ impl<'a> TwinFleet<'a> {
                 }
                 tj.state.gpus += tj.spec.gpus;
             }
-            Event::Preempted { job, lost_work, .. } => self.stopped(now, job, lost_work, false),
-            Event::Suspended { job } => self.stopped(now, job, 0, false),
+            Event::Preempted { job, lost_work, .. } => self.stopped(now, *job, *lost_work, false),
+            Event::Suspended { job } => self.stopped(now, *job, 0, false),
             Event::Interrupted {
                 job,
                 tray,
                 lost_work,
                 recovery,
             } => {
-                let lost_work = self.lost_since_failure(job, &tray, now, lost_work);
+                let lost_work = self.lost_since_failure(*job, tray, now, *lost_work);
                 match recovery {
                     Recovery::Spare => {
-                        let Some(&j) = self.ids.get(&job) else { return };
+                        let Some(&j) = self.ids.get(job) else { return };
                         let tj = &mut self.jobs[j];
                         tj.stats.interruptions += 1;
                         let (slowdown, gpus, halls) =
@@ -421,9 +421,9 @@ impl<'a> TwinFleet<'a> {
                         self.jobs[j].start(now, slowdown, gpus, halls);
                         self.schedule_finish(j, now);
                     }
-                    Recovery::Requeued => self.stopped(now, job, lost_work, true),
+                    Recovery::Requeued => self.stopped(now, *job, lost_work, true),
                     Recovery::ReplicaLost => {
-                        if let Some(&j) = self.ids.get(&job) {
+                        if let Some(&j) = self.ids.get(job) {
                             let tj = &mut self.jobs[j];
                             tj.bank_service(now);
                             tj.stats.interruptions += 1;
@@ -433,7 +433,7 @@ impl<'a> TwinFleet<'a> {
                 }
             }
             Event::Finished { job, .. } => {
-                let Some(&j) = self.ids.get(&job) else { return };
+                let Some(&j) = self.ids.get(job) else { return };
                 let tj = &mut self.jobs[j];
                 let before = tj.stats.kept_gpu_s;
                 tj.stop(now, 0);
@@ -442,11 +442,11 @@ impl<'a> TwinFleet<'a> {
                 self.kept_closed_gpu_s += tj.stats.kept_gpu_s - before;
                 // Ended: only its record is kept.
                 self.jobs.retire(j, self.end);
-                self.ids.remove(&job);
+                self.ids.remove(job);
             }
             Event::Throttled { job, clock } => {
-                let Some(&j) = self.ids.get(&job) else { return };
-                self.jobs[j].set_clock(now, clock);
+                let Some(&j) = self.ids.get(job) else { return };
+                self.jobs[j].set_clock(now, *clock);
                 self.schedule_finish(j, now);
             }
             Event::TrayQuarantined { tray, .. } => {
@@ -1040,7 +1040,7 @@ impl Fleet for TwinFleet<'_> {
             let kept_before = job
                 .and_then(|j| self.jobs.get(j))
                 .map(|t| t.stats.kept_gpu_s);
-            self.on_event(now, e.clone());
+            self.on_event(now, e);
             // A job that ended is gone: its Finished handler counted it.
             if let (Some(j), Some(before)) = (job, kept_before)
                 && let Some(t) = self.jobs.get(j)
