@@ -450,7 +450,7 @@ impl<'a> TwinFleet<'a> {
                 self.schedule_finish(j, now);
             }
             Event::TrayQuarantined { tray, .. } => {
-                let Ok(tray) = self.campus.resolve_tray(&tray).map(|t| t.0) else {
+                let Ok(tray) = self.campus.resolve_tray(tray).map(|t| t.0) else {
                     return;
                 };
                 let days = self.sc.spec.failures.quarantine_days;
