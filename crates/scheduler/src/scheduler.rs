@@ -130,7 +130,7 @@ pub(crate) struct Head {
     pub extra: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TrayState {
     pub down: bool,
     pub drain: bool,

@@ -31,7 +31,8 @@ use crate::tenant::{TenantSpec, TenantTree};
 use crate::topo::Topology;
 
 /// The snapshot format this build writes and reads.
-pub const SNAPSHOT_FORMAT: u32 = 1;
+/// Format 2: tray flags are kept only for trays that have any.
+pub const SNAPSHOT_FORMAT: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
@@ -61,7 +62,9 @@ struct StateRef<'a> {
     tenants: &'a [TenantSpec],
     retired: &'a [bool],
     pools: &'a [FreeIndex],
-    trays: &'a [TrayState],
+    /// Trays with a flag set (down, drained, quarantined, reserved), by
+    /// index; every other tray is plain.
+    trays: Vec<(u32, &'a TrayState)>,
     drain_reasons: &'a BTreeMap<u32, String>,
     failures: &'a BTreeMap<u32, Vec<Time>>,
     jobs: &'a [Job],
@@ -84,7 +87,7 @@ struct State {
     tenants: Vec<TenantSpec>,
     retired: Vec<bool>,
     pools: Vec<FreeIndex>,
-    trays: Vec<TrayState>,
+    trays: Vec<(u32, TrayState)>,
     drain_reasons: BTreeMap<u32, String>,
     failures: BTreeMap<u32, Vec<Time>>,
     jobs: Vec<Job>,
@@ -114,7 +117,13 @@ impl Scheduler {
             tenants: &self.tenants.specs,
             retired: &self.tenants.retired,
             pools: &self.pools,
-            trays: &self.trays,
+            trays: self
+                .trays
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| **t != TrayState::default())
+                .map(|(i, t)| (i as u32, t))
+                .collect(),
             drain_reasons: &self.drain_reasons,
             failures: &self.failures,
             jobs: &self.jobs,
@@ -172,7 +181,8 @@ impl Scheduler {
             st.now,
         )
         .map_err(|e| bad(e.to_string()))?;
-        check_lengths(&topo, &st.pools, &st.trays, &st.heads)?;
+        let trays = expand_trays(&topo, st.trays)?;
+        check_lengths(&topo, &st.pools, &trays, &st.heads)?;
         let mut power = PowerLedger::new(&topo, config.idle_fraction);
         if st.cap_w.len() != power.cap_w.len() {
             return Err(bad("power caps are for another number of buildings".into()));
@@ -184,7 +194,7 @@ impl Scheduler {
         let mut s = Scheduler {
             campus,
             gpu_owner: vec![NO_JOB; topo.gpus as usize],
-            trays: st.trays,
+            trays,
             drain_reasons: st.drain_reasons,
             failures: st.failures,
             jobs: st.jobs,
@@ -382,6 +392,21 @@ fn check_header(h: &SnapshotHeader, campus: &Campus) -> Result<(), SnapshotError
         });
     }
     Ok(())
+}
+
+/// The full tray table from the flagged trays of a snapshot.
+fn expand_trays(
+    topo: &Topology,
+    flagged: Vec<(u32, TrayState)>,
+) -> Result<Vec<TrayState>, SnapshotError> {
+    let mut trays = vec![TrayState::default(); topo.tray_domain.len()];
+    for (t, state) in flagged {
+        let slot = trays
+            .get_mut(t as usize)
+            .ok_or_else(|| SnapshotError::Inconsistent(format!("tray {t} is beyond the campus")))?;
+        *slot = state;
+    }
+    Ok(trays)
 }
 
 #[derive(Deserialize)]

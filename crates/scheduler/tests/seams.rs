@@ -1613,15 +1613,19 @@ fn a_corrupted_snapshot_is_refused_not_a_panic() {
         Err(SnapshotError::Decode(_))
     ));
     let text = String::from_utf8(bytes.clone()).unwrap();
-    let future = text.replacen("\"format\":1", "\"format\":2", 1);
+    let now = format!("\"format\":{SNAPSHOT_FORMAT}");
+    let future = text.replacen(&now, &format!("\"format\":{}", SNAPSHOT_FORMAT + 1), 1);
     assert_ne!(future, text);
     assert!(matches!(
         restore(future.as_bytes()),
-        Err(SnapshotError::Format { found: 2 })
+        Err(SnapshotError::Format { found }) if found == SNAPSHOT_FORMAT + 1
     ));
     // Edited fields that break the state's consistency.
     let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-    v["trays"].as_array_mut().unwrap().pop();
+    v["trays"].as_array_mut().unwrap().push(serde_json::json!([
+        9_999_999,
+        {"down": true, "drain": false, "quarantined": false, "reservation": null}
+    ]));
     assert!(matches!(
         restore(&serde_json::to_vec(&v).unwrap()),
         Err(SnapshotError::Inconsistent(_))
@@ -1738,7 +1742,12 @@ fn snapshots_with_indices_out_of_range_are_refused_not_panics() {
         ),
         (
             "a tray in reservation 99",
-            Box::new(|v| v["trays"][0]["reservation"] = 99.into()),
+            Box::new(|v| {
+                v["trays"].as_array_mut().unwrap().push(serde_json::json!([
+                    0,
+                    {"down": false, "drain": false, "quarantined": false, "reservation": 99}
+                ]))
+            }),
         ),
         (
             "a backfill head at slot 99999",
