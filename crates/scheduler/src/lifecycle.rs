@@ -258,7 +258,7 @@ impl Scheduler {
         outcome: Outcome,
         events: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        let slot = self.live_slot(id).ok_or(Reject::UnknownJob { job: id })?;
+        let slot = self.live(id).ok_or(Reject::UnknownJob { job: id })?;
         match self.jobs[slot as usize].state {
             JobState::Done => return Err(Reject::UnknownJob { job: id }),
             JobState::Pending => self.dequeue(slot),

@@ -57,15 +57,14 @@ impl Scheduler {
             };
             let range = match c.resolve(name).map_err(|e| unknown(e.to_string()))? {
                 Location::Building(b) => c.buildings[b.index()].trays.clone(),
+                // A hall's racks, and so their trays, are contiguous.
                 Location::Hall(h) => {
                     let racks = &c.halls[h.index()].racks;
-                    match (racks.start..racks.end).len() {
-                        0 => 0..0,
-                        _ => {
-                            let first = c.racks[racks.start as usize].trays.start;
-                            let last = c.racks[racks.end as usize - 1].trays.end;
-                            first..last
-                        }
+                    let rack_trays = |r: u32| c.racks[r as usize].trays.clone();
+                    if racks.is_empty() {
+                        0..0
+                    } else {
+                        rack_trays(racks.start).start..rack_trays(racks.end - 1).end
                     }
                 }
                 Location::Rack(r) => c.racks[r.index()].trays.clone(),

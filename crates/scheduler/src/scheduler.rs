@@ -407,7 +407,7 @@ impl Scheduler {
     // ---- queries ----------------------------------------------------------------
 
     /// The slot of a job that has not finished.
-    fn live(&self, id: JobId) -> Option<u32> {
+    pub(crate) fn live(&self, id: JobId) -> Option<u32> {
         self.ids.get(&id).copied().filter(|&s| s != RETIRED)
     }
 
@@ -511,10 +511,6 @@ impl Scheduler {
     /// The campus this scheduler runs.
     pub fn campus(&self) -> &Campus {
         &self.campus
-    }
-
-    pub(crate) fn live_slot(&self, id: JobId) -> Option<u32> {
-        self.live(id)
     }
 
     /// Bytes the scheduler's state holds on the heap, counted from its

@@ -117,27 +117,25 @@ impl Scheduler {
         if rest == 0 {
             return out;
         }
-        // Elsewhere: best fit for single trays, skipping those taken above.
-        let mut scratch = free.clone();
-        for &t in &out {
-            scratch.take(
-                &self.topo,
-                t,
-                crate::scheduler::full_mask(self.topo.tray_gpus[t as usize]),
-            );
-        }
-        let avail = crate::free::chunks_in(scratch.campus_hist(j.sku), 1) as u32;
-        let want = rest.min(avail);
+        // Elsewhere: best fit for single trays. Asking for as many more as
+        // were taken above lets the ones already taken be skipped, without
+        // copying the free index.
+        let avail = crate::free::chunks_in(free.campus_hist(j.sku), 1) as u32;
+        let want = (rest + out.len() as u32).min(avail);
         if want > 0
             && let Some(c) = placement::place(
-                &scratch,
+                free,
                 &self.topo,
                 j.sku,
                 Need::Trays { k: 1, chunks: want },
                 None,
             )
         {
-            out.extend(c.trays);
+            for t in c.trays {
+                if (out.len() as u32) < n && !out.contains(&t) {
+                    out.push(t);
+                }
+            }
         }
         out
     }

@@ -244,7 +244,7 @@ impl Scheduler {
                 Event::Suspended { .. } => Transition::Suspended,
                 _ => continue,
             };
-            if let Some(slot) = e.job().and_then(|id| self.live_slot(id)) {
+            if let Some(slot) = e.job().and_then(|id| self.live(id)) {
                 self.jobs[slot as usize].history.push(now, what);
             }
         }
@@ -296,7 +296,7 @@ impl Scheduler {
             heads[best?.0].next()
         });
         for &id in merged {
-            let Some(slot) = self.live_slot(id) else {
+            let Some(slot) = self.live(id) else {
                 continue;
             };
             let j = &self.jobs[slot as usize];
@@ -316,7 +316,7 @@ impl Scheduler {
 
     /// One live job in full, or None if it is unknown or finished.
     pub fn job(&self, id: JobId) -> Option<JobDetail> {
-        let j = &self.jobs[self.live_slot(id)? as usize];
+        let j = &self.jobs[self.live(id)? as usize];
         Some(JobDetail {
             view: self.view_of(j),
             spec: j.spec.clone(),
@@ -340,7 +340,7 @@ impl Scheduler {
 
     /// The tenant node that runs a live job, by name.
     pub fn job_tenant(&self, id: JobId) -> Option<&str> {
-        let j = &self.jobs[self.live_slot(id)? as usize];
+        let j = &self.jobs[self.live(id)? as usize];
         Some(&self.tenants.names[j.node as usize])
     }
 
