@@ -120,35 +120,6 @@ pub fn run(cmd: CampusCommand) -> Result<ExitCode> {
     }
 }
 
-pub fn demo() -> Result<ExitCode> {
-    let p = crate::presets::find("abilene")?;
-    let campus = Campus::load(p.file, p.toml).map_err(|e| anyhow::anyhow!("{e}"))?;
-    outln!(
-        "abilene demo: the Abilene campus as modelled in {}\n",
-        p.file
-    );
-    out!("{}", render(&campus.summary()));
-    outln!(
-        "\n--- 30 days of the whole campus in the digital twin (scenarios/abilene-30d.toml) ---\n"
-    );
-    let sc = crate::sim_cmd::abilene_30d()?;
-    let args = crate::sim_cmd::SimArgs {
-        scenario: "scenarios/abilene-30d.toml".into(),
-        days: None,
-        seed: None,
-        out: "out/demo".into(),
-        replicas: 1,
-        quiet: false,
-    };
-    let code = crate::sim_cmd::simulate(&sc, &args)?;
-    outln!(
-        "\nOpen out/demo/report.html for the plots. More: `abilene sched demo` (a guaranteed\n\
-         100,000-GPU run reclaims borrowed capacity), `abilene sim scenarios/abilene-2026.toml`\n\
-         (the year of expansion), `abilene campus validate FILE`."
-    );
-    Ok(code)
-}
-
 fn figure_cells(f: &Figures) -> Vec<String> {
     vec![
         count(u64::from(f.halls)),

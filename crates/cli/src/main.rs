@@ -4,10 +4,13 @@ mod bench;
 mod bench_sched;
 mod bench_twin;
 mod campus_cmd;
+mod client;
+mod client_cmd;
 mod format;
 mod out;
 mod presets;
 mod sched_cmd;
+mod serve_cmd;
 mod sim_cmd;
 
 use std::process::ExitCode;
@@ -27,17 +30,37 @@ use clap::{Parser, Subcommand};
     about = "Control plane and digital twin for gigawatt AI campuses",
     long_about = "abilene plans, runs and simulates an AI campus like the one in Abilene, Texas:\n\
                   its buildings, halls, NVL72 racks, power chain, cooling and fabric.\n\n\
-                  Start with `abilene demo`, or `abilene campus show --preset abilene`."
+                  Start with `abilene demo` (the control plane with its twin), `abilene sim\n\
+                  scenarios/abilene-30d.toml` (30 days in the twin), or `abilene campus show`."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    conn: client_cmd::Conn,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Show the Abilene campus, then simulate 30 days of it in the twin
-    Demo,
+    /// The control plane in dev mode: the Abilene campus served with its
+    /// twin at a minute a second and a demo workload, until Ctrl-C
+    Demo(serve_cmd::DemoArgs),
+    /// Run the control plane: the API server over the campus
+    Serve(serve_cmd::ServeArgs),
+    /// Jobs on a server: submit, list, show, cancel, watch
+    #[command(subcommand)]
+    Job(client_cmd::JobCommand),
+    /// Trays on a server: drain, resume, repaired
+    #[command(subcommand)]
+    Tray(client_cmd::TrayCommand),
+    /// Racks on a server: drain, resume
+    #[command(subcommand)]
+    Rack(client_cmd::RackCommand),
+    /// Tenants on a server: list, show, set-quota
+    #[command(subcommand)]
+    Tenant(client_cmd::TenantCommand),
+    /// A server's event stream
+    Events(client_cmd::EventsArgs),
     /// Inspect, validate and export campus models
     #[command(subcommand)]
     Campus(campus_cmd::CampusCommand),
@@ -54,7 +77,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo => campus_cmd::demo(),
+        Command::Demo(a) => serve_cmd::demo(a),
+        Command::Serve(a) => serve_cmd::serve(a),
+        Command::Job(c) => client_cmd::job(&cli.conn, c),
+        Command::Tray(c) => client_cmd::tray(&cli.conn, c),
+        Command::Rack(c) => client_cmd::rack(&cli.conn, c),
+        Command::Tenant(c) => client_cmd::tenant(&cli.conn, c),
+        Command::Events(a) => client_cmd::events(&cli.conn, &a),
         Command::Campus(c) => campus_cmd::run(c),
         Command::Sim(a) => sim_cmd::sim(&a),
         Command::Sched(c) => sched_cmd::run(c),

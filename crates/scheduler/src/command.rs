@@ -14,6 +14,7 @@ use crate::job::{JobId, JobSpec, Time};
 use crate::tenant::TenantSpec;
 
 /// Where a power cap applies.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum PowerScope {
@@ -24,6 +25,7 @@ pub enum PowerScope {
 
 /// Trays set aside from `start` to `end`: for a tenant's contracted
 /// capacity (`owner`), or for maintenance (`owner` None), which clears them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationSpec {
@@ -37,6 +39,7 @@ pub struct ReservationSpec {
 }
 
 /// Changes to a tenant node; fields left `None` stay as they are.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantUpdate {

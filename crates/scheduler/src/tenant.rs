@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::job::Time;
 
 /// One node of the tree as the caller describes it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantSpec {
@@ -35,6 +36,7 @@ pub struct TenantSpec {
 
 /// `gpus` more of `sku` guaranteed from `start` until `end` (None: no end),
 /// in seconds on the caller's clock.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contract {

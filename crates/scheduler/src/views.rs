@@ -21,6 +21,7 @@ pub const MAX_HISTORY: usize = 32;
 pub const MAX_PAGE: usize = 1000;
 
 /// What happened to a job, as its history records it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "what")]
 pub enum Transition {
@@ -45,6 +46,7 @@ pub enum Transition {
     Suspended,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     pub at: Time,
@@ -53,6 +55,7 @@ pub struct HistoryEntry {
 }
 
 /// A job's history, bounded: the submission and the latest entries.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     pub entries: Vec<HistoryEntry>,
@@ -75,6 +78,7 @@ impl History {
 }
 
 /// Training gangs or inference services.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KindFilter {
@@ -92,6 +96,7 @@ pub struct JobFilter {
 }
 
 /// Where a running job is, in a few figures and names.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlacementSummary {
     pub gpus: u32,
@@ -105,6 +110,7 @@ pub struct PlacementSummary {
 }
 
 /// One job as a listing shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobView {
     pub id: JobId,
@@ -122,6 +128,7 @@ pub struct JobView {
 }
 
 /// One job in full.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobDetail {
     #[serde(flatten)]
@@ -133,6 +140,7 @@ pub struct JobDetail {
 }
 
 /// A page of a listing; `next` is the cursor for the page after it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobPage {
     pub jobs: Vec<JobView>,
@@ -140,6 +148,7 @@ pub struct JobPage {
 }
 
 /// A tenant node's standing for one SKU.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkuUsage {
     pub sku: String,
@@ -151,6 +160,7 @@ pub struct SkuUsage {
     pub borrowed: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantUsage {
     pub name: String,
@@ -162,6 +172,7 @@ pub struct TenantUsage {
     pub skus: Vec<SkuUsage>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrayCondition {
@@ -171,6 +182,7 @@ pub enum TrayCondition {
     Quarantined,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrayView {
     pub name: String,
@@ -185,6 +197,7 @@ pub struct TrayView {
     pub failures_in_window: u32,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RackView {
     pub name: String,
@@ -193,6 +206,7 @@ pub struct RackView {
 }
 
 /// GPU and tray counts, and draw, of a building or the campus.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rollup {
     pub name: String,
@@ -208,6 +222,7 @@ pub struct Rollup {
     pub cap_kw: Option<f64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampusRollup {
     pub campus: Rollup,

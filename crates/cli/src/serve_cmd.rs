@@ -1,0 +1,239 @@
+//! `abilene serve` and `abilene demo`: the control plane, and the same in
+//! dev mode on the Abilene campus with an accelerated twin.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use abilene_server::{ServeOptions, Server};
+use abilene_twin::scenario::{Scenario, ScenarioError};
+use anyhow::{Context, Result};
+use clap::Args;
+
+/// Where a server listens unless told.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7480";
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// A shipped preset (abilene, abilene-phase1, tiny) or a campus TOML file
+    #[arg(long, default_value = "abilene")]
+    pub campus: String,
+    /// A scenario file whose workload, tenancy, weather and failure model
+    /// the twin fleet runs; its campus replaces --campus
+    #[arg(long)]
+    pub workload: Option<PathBuf>,
+    /// The store's directory (SQLite log and snapshots)
+    #[arg(long, default_value = "abilene-data")]
+    pub data: PathBuf,
+    #[arg(long, default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// The fleet under the server; `twin` is the only one until Redfish
+    #[arg(long, default_value = "twin")]
+    pub fleet: String,
+    /// Campus seconds per wall second, 0.001 to 86400 (60: a minute a second)
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// The twin's seed; the scenario's if left out
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Commands between snapshots (100 to 100,000,000)
+    #[arg(long, default_value_t = abilene_server::serve::SNAPSHOT_EVERY)]
+    pub snapshot_every: u64,
+    /// Stop by itself after this long (`90s`, `5m`, `1h`); until Ctrl-C if left out
+    #[arg(long = "for", value_parser = parse_duration)]
+    pub run_for: Option<Duration>,
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}`: give a number and a unit, e.g. 90s, 5m, 1h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3_600.0,
+        _ => return Err(format!("`{s}`: the unit is s, m or h")),
+    };
+    if !(0.0..=30.0 * 86_400.0).contains(&secs) {
+        return Err(format!("`{s}`: 0 s to 30 days"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn scenario_error(e: ScenarioError) -> anyhow::Error {
+    match e {
+        ScenarioError::Invalid(p) => anyhow::anyhow!("{p}"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// The scenario the twin fleet runs: the workload file's, or the campus
+/// alone (its plant, weather and failures, no simulated users) from the
+/// campus's first full day on 2026-12-01.
+fn scenario(args: &ServeArgs) -> Result<Scenario> {
+    if let Some(w) = &args.workload {
+        return Scenario::load_file(w).map_err(scenario_error);
+    }
+    let campus = if crate::presets::find(&args.campus).is_ok() {
+        format!("{{ preset = \"{}\" }}", args.campus)
+    } else {
+        let abs = std::fs::canonicalize(&args.campus)
+            .with_context(|| format!("--campus {}: no such preset or file", args.campus))?;
+        format!("{{ file = {:?} }}", abs.display().to_string())
+    };
+    let text = format!(
+        "name = \"serve\"\ncampus = {campus}\nstart = \"2026-12-01\"\ndays = 3650\nseed = 1\n"
+    );
+    Scenario::load("abilene serve", &text, Path::new(".")).map_err(scenario_error)
+}
+
+async fn stop_signal(run_for: Option<Duration>) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    let timer = async {
+        match run_for {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+        _ = timer => {},
+    }
+}
+
+fn start(args: ServeArgs, sc: Scenario, on_ready: impl FnOnce(&Server)) -> Result<ExitCode> {
+    if args.fleet != "twin" {
+        anyhow::bail!(
+            "--fleet {}: the only fleet so far is `twin` (Redfish comes later)",
+            args.fleet
+        );
+    }
+    // The server runs as long as the process: its scenario may live as long.
+    let scenario: &'static Scenario = Box::leak(Box::new(sc));
+    let opts = ServeOptions {
+        scenario,
+        data: args.data.clone(),
+        listen: args.listen,
+        speed: args.speed,
+        snapshot_every: args.snapshot_every,
+        seed: args.seed,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("start the async runtime")?;
+    let run_for = args.run_for;
+    rt.block_on(abilene_server::run(opts, on_ready, stop_signal(run_for)))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let sc = scenario(&args)?;
+    let data = args.data.display().to_string();
+    start(args, sc, |s| {
+        let r = &s.restored;
+        eprintln!(
+            "abilene serve: listening on http://{} (state: record {}, {} replayed{}, in {} ms; data in {data})",
+            s.addr,
+            r.seq,
+            r.replayed,
+            r.from_snapshot
+                .map(|q| format!(" after the snapshot at {q}"))
+                .unwrap_or_default(),
+            r.millis
+        );
+    })
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    #[arg(long, default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// Campus seconds per wall second
+    #[arg(long, default_value_t = 60.0)]
+    pub speed: f64,
+    /// Stop by itself after this long (`60s`); until Ctrl-C if left out
+    #[arg(long = "for", value_parser = parse_duration)]
+    pub run_for: Option<Duration>,
+    /// Keep the store here (a fresh temporary folder if left out)
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+/// The control plane in dev mode: the Abilene campus, the twin at a
+/// minute a second, the 30-day workload (Crusoe -> Oracle -> OpenAI).
+pub fn demo(a: DemoArgs) -> Result<ExitCode> {
+    let sc = crate::sim_cmd::abilene_30d()?;
+    let temp = a.data.is_none();
+    let data = a.data.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("abilene-demo-{}", std::process::id()))
+    });
+    let args = ServeArgs {
+        campus: "abilene".into(),
+        workload: None,
+        data: data.clone(),
+        listen: a.listen,
+        fleet: "twin".into(),
+        speed: a.speed,
+        seed: None,
+        snapshot_every: abilene_server::serve::SNAPSHOT_EVERY,
+        run_for: a.run_for,
+    };
+    let speed = a.speed;
+    let code = start(args, sc, |s| {
+        let url = format!("http://{}", s.addr);
+        eprintln!(
+            "abilene demo: the Abilene campus (8 buildings, 400k GPUs) with its digital twin\n\
+             running at {speed}x and the 30-day workload of scenarios/abilene-30d.toml\n\
+             (Crusoe -> Oracle -> OpenAI: frontier runs, research, inference).\n\n\
+             API:      {url}/v1  (OpenAPI: {url}/v1/openapi.json)\n\
+             Store:    {}\n\n\
+             Try, in another terminal:\n\
+             \x20 export ABILENE_SERVER={url}\n\
+             \x20 abilene tenant list\n\
+             \x20 abilene job submit --project research --gpus 256 --runtime 7200\n\
+             \x20 abilene job list --state running --limit 10\n\
+             \x20 abilene tray drain B1/H1/R0001/T01 --reason \"swap a NIC\"\n\
+             \x20 abilene events --count 10\n\
+             \x20 curl -s {url}/v1/campus\n\n\
+             The 30-day twin report is `abilene sim scenarios/abilene-30d.toml`.\n\
+             Ctrl-C stops the server cleanly.",
+            data.display()
+        );
+    })?;
+    if temp {
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    eprintln!("abilene demo: stopped cleanly");
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_with_units_and_refuse_nonsense() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("x").is_err());
+        assert!(parse_duration("99999h").is_err());
+    }
+}

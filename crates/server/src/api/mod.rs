@@ -1,0 +1,300 @@
+//! The REST API under `/v1`: thin handlers over the engine (reads) and the
+//! writer (commands). The OpenAPI document is built from the same route
+//! table and types as the handlers, so the two cannot drift.
+
+pub mod campus;
+pub mod error;
+pub mod events;
+pub mod health;
+pub mod jobs;
+pub mod ops;
+pub mod tenants;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use tokio::sync::{broadcast, oneshot};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::engine::{Engine, StreamEvent};
+use crate::writer::{Idempotency, Reply, Request, Responder, SendError, WriterHandle};
+use abilene_scheduler::Command;
+use error::ApiError;
+
+/// Largest request body: a submission is well under 1 KiB; a reservation
+/// of [`abilene_scheduler::MAX_TARGETS`] names stays under this.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Longest `Idempotency-Key` (Stripe allows 255 characters).
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+/// How long a command may wait for the writer before the client is told.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<RwLock<Engine>>,
+    pub writer: WriterHandle,
+    pub events: broadcast::Sender<StreamEvent>,
+    /// False until the state is restored; false again once the writer stops.
+    pub ready: Arc<AtomicBool>,
+    pub writer_stopped: Arc<AtomicBool>,
+    pub campus_name: Arc<str>,
+    pub speed: f64,
+    /// Turns true when the server shuts down: event streams end.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn read(&self) -> RwLockReadGuard<'_, Engine> {
+        // A writer that panicked left the state as it was before the round.
+        self.engine.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Who is asking. Until tokens exist (the security issue), every caller is
+/// the operator and sees the whole campus; every handler already takes a
+/// caller and every list filters by [`Caller::scope`].
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub name: String,
+    /// The tenant node whose subtree the caller sees; None: everything.
+    pub scope: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Caller, ApiError> {
+        Ok(Caller {
+            name: "operator".into(),
+            scope: None,
+        })
+    }
+}
+
+/// Parses a JSON body: the right content type, within the size limit,
+/// unknown fields refused, and the failing field named.
+pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.split(';').next().unwrap_or("").trim();
+            v.eq_ignore_ascii_case("application/json")
+        });
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "bad_content_type",
+            "the body must be JSON: send `Content-Type: application/json`",
+        )
+        .field("Content-Type"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let code = if inner.is_data() { "bad_field" } else { "bad_json" };
+        let field = if path == "." { "body".to_string() } else { path };
+        ApiError::bad(code, &field, format!("{field}: {inner}"))
+    })?;
+    Ok(value)
+}
+
+/// The `Idempotency-Key` of a request, if it has one, with the hash of
+/// what it asks.
+pub fn idempotency(
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<Option<Idempotency>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let bad = |why: &str| ApiError::bad("bad_idempotency_key", "Idempotency-Key", why.to_string());
+    let key = v
+        .to_str()
+        .map_err(|_| bad("Idempotency-Key must be visible ASCII"))?;
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(bad("Idempotency-Key must be 1 to 255 characters"));
+    }
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update(b" ");
+    h.update(path.as_bytes());
+    h.update(b"\n");
+    h.update(body);
+    let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Some(Idempotency {
+        key: key.to_string(),
+        request_hash: hash,
+    }))
+}
+
+/// Sends commands to the writer and waits for the durable answer.
+pub async fn execute(
+    st: &AppState,
+    caller: &Caller,
+    idem: Option<Idempotency>,
+    commands: Vec<Command>,
+    respond: Responder,
+) -> Response {
+    let (tx, rx) = oneshot::channel();
+    let req = Request {
+        caller: caller.name.clone(),
+        idempotency: idem,
+        commands,
+        respond,
+        reply: tx,
+    };
+    if let Err(e) = st.writer.send(req) {
+        return match e {
+            SendError::Busy => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "busy",
+                "the server's command queue is full; retry with the same Idempotency-Key",
+            )
+            .into_response(),
+            SendError::Stopped => stopped(),
+        };
+    }
+    match tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
+        Ok(Ok(reply)) => reply_response(reply),
+        // The writer dropped the request: it stopped before committing.
+        Ok(Err(_)) => stopped(),
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "no durable answer within 30 s; retry with the same Idempotency-Key",
+        )
+        .into_response(),
+    }
+}
+
+fn stopped() -> Response {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "stopped",
+        "the server is not taking commands (shutting down, or its store failed)",
+    )
+    .into_response()
+}
+
+pub fn reply_response(reply: Reply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        reply.body,
+    )
+        .into_response()
+}
+
+/// A reply with a JSON body.
+pub fn json_reply<T: serde::Serialize>(status: StatusCode, value: &T) -> Reply {
+    Reply {
+        status: status.as_u16(),
+        body: serde_json::to_string(value).unwrap_or_default(),
+    }
+}
+
+/// The first refusal among a request's results, as its reply.
+pub fn first_reject(results: &[abilene_scheduler::CommandResult]) -> Option<Reply> {
+    results
+        .iter()
+        .find_map(|r| r.as_ref().err())
+        .map(|r| ApiError::from_reject(r).reply())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "abilene",
+        description = "The control plane of a gigawatt AI campus: jobs, inventory, operations, tenancy, events.",
+        license(name = "Apache-2.0")
+    ),
+    components(schemas(error::ErrorBody))
+)]
+struct ApiDoc;
+
+/// The route table: handlers and their OpenAPI operations, together.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(jobs::routes())
+        .merge(campus::routes())
+        .merge(ops::routes())
+        .merge(tenants::routes())
+        .merge(events::routes())
+}
+
+/// The whole application: routes, the OpenAPI document, limits, errors
+/// as JSON for unknown routes.
+pub fn app(state: AppState) -> axum::Router {
+    let (router, doc) = routes().split_for_parts();
+    let doc = Arc::new(doc);
+    router
+        .route(
+            "/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async {
+            ApiError::not_found("not_found", "no such route; see /v1/openapi.json")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method; see /v1/openapi.json",
+            )
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// The OpenAPI document, for tests and `abilene serve --openapi`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+/// A request body as bytes, at most [`MAX_BODY_BYTES`]; a larger one is a
+/// 413 with an error body like every other.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<RawBody, ApiError> {
+        match Bytes::from_request(req, state).await {
+            Ok(b) => Ok(RawBody(b)),
+            Err(e) => {
+                let status = e.status();
+                let (status, code) = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    (status, "body_too_large")
+                } else {
+                    (StatusCode::BAD_REQUEST, "bad_body")
+                };
+                Err(ApiError::new(
+                    status,
+                    code,
+                    format!("{} (the limit is {MAX_BODY_BYTES} bytes)", e.body_text()),
+                )
+                .field("body"))
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Starting and stopping a server: open the store, rebuild the state from
+//! the newest snapshot and the log's tail, start the writer and the HTTP
+//! listener, and on shutdown let requests finish and the log flush.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock};
+
+use abilene_control::{Controller, Fleet};
+use abilene_model::Campus;
+use abilene_scheduler::{LogHeader, Scheduler};
+use abilene_twin::scenario::Scenario;
+use abilene_twin::sim::{RunOptions, TwinFleet};
+use tokio::sync::broadcast;
+
+use crate::api::{AppState, app};
+use crate::clock::CampusClock;
+use crate::engine::Engine;
+use crate::store::{SqliteStore, Store};
+use crate::writer::Writer;
+
+/// Commands between snapshots: the default, and the range accepted.
+pub const SNAPSHOT_EVERY: u64 = 200_000;
+pub const SNAPSHOT_EVERY_RANGE: std::ops::RangeInclusive<u64> = 100..=100_000_000;
+/// How long the twin fleet runs before its campus stands still: the
+/// longest scenario the twin takes (ten years).
+pub const FLEET_DAYS: f64 = 3_650.0;
+
+pub struct ServeOptions {
+    /// The campus, its plant and weather, and (optionally) a background
+    /// workload, as the twin reads them.
+    pub scenario: &'static Scenario,
+    /// Where the store lives.
+    pub data: PathBuf,
+    pub listen: SocketAddr,
+    /// Campus seconds per wall second (`--speed`).
+    pub speed: f64,
+    pub snapshot_every: u64,
+    pub seed: Option<u64>,
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    /// Campus time the state was restored to, and the records replayed.
+    pub restored: Restored,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Restored {
+    pub seq: u64,
+    pub from_snapshot: Option<u64>,
+    pub replayed: u64,
+    pub millis: u128,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Setup(String),
+    #[error("listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// The fleet under the server: the twin, fresh or resumed from the state.
+fn fleet_for(
+    sc: &'static Scenario,
+    seed: Option<u64>,
+    sched: &Scheduler,
+    fresh: bool,
+) -> Result<Box<dyn Fleet + Send>, ServeError> {
+    let opts = RunOptions {
+        days: Some(FLEET_DAYS),
+        seed,
+    };
+    let fleet = if fresh {
+        TwinFleet::new(sc, &opts).map_err(ServeError::Setup)?.0
+    } else {
+        // Until the twin can resume mid-run (TwinFleet::resume), a
+        // restarted server's fleet starts afresh from the restored time.
+        let _ = sched;
+        TwinFleet::new(sc, &opts).map_err(ServeError::Setup)?.0
+    };
+    Ok(Box::new(fleet))
+}
+
+/// Rebuilds the engine from `store`, or starts a new log in it.
+fn restore(
+    store: &mut dyn Store,
+    sc: &'static Scenario,
+    campus: Arc<Campus>,
+) -> Result<(Engine, Restored, bool), ServeError> {
+    let started = std::time::Instant::now();
+    let rec = store.recover()?;
+    let setup = |e: String| ServeError::Setup(e);
+    let Some(header) = rec.header else {
+        let tenants = abilene_twin::tenancy::tenants(&sc.spec, &sc.campus);
+        let header = LogHeader::new(&campus, abilene_scheduler::Config::default(), tenants);
+        let sched = header.start(campus).map_err(|e| setup(e.to_string()))?;
+        store.init(&header)?;
+        let restored = Restored {
+            seq: 0,
+            from_snapshot: None,
+            replayed: 0,
+            millis: started.elapsed().as_millis(),
+        };
+        return Ok((Engine::new(sched, 0, 0), restored, true));
+    };
+    let mut base = None;
+    for (seq, bytes) in &rec.snapshots {
+        match Scheduler::restore(campus.clone(), bytes) {
+            Ok(s) => {
+                base = Some((*seq, s));
+                break;
+            }
+            // An older snapshot, or the log from empty, still holds it all.
+            Err(e) => tracing::warn!("snapshot after record {seq} not used: {e}"),
+        }
+    }
+    let from_snapshot = base.as_ref().map(|b| b.0);
+    let (seq, sched) = match base {
+        Some(b) => b,
+        None => (0, header.start(campus).map_err(|e| setup(e.to_string()))?),
+    };
+    let mut engine = Engine::new(sched, seq, rec.next_job_id);
+    let mut replayed = 0u64;
+    let mut gap = None;
+    store.read_log(seq, &mut |r| {
+        if r.seq != engine.seq + 1 {
+            gap = Some((engine.seq, r.seq));
+            return false;
+        }
+        engine.apply(&r);
+        replayed += 1;
+        true
+    })?;
+    if let Some((after, found)) = gap {
+        return Err(setup(format!(
+            "the log skips from record {after} to {found}: the store is damaged"
+        )));
+    }
+    engine.next_job_id = engine.next_job_id.max(rec.next_job_id);
+    // The finished jobs as they were recorded win over those rebuilt.
+    engine.load(rec.finished, rec.replies);
+    let restored = Restored {
+        seq: engine.seq,
+        from_snapshot,
+        replayed,
+        millis: started.elapsed().as_millis(),
+    };
+    Ok((engine, restored, false))
+}
+
+/// Runs a server until `shutdown` completes, then stops it cleanly:
+/// in-flight requests finish and every accepted command is on disk.
+/// `on_ready` hears the bound address once the state is restored.
+pub async fn run(
+    opts: ServeOptions,
+    on_ready: impl FnOnce(&Server),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    if !SNAPSHOT_EVERY_RANGE.contains(&opts.snapshot_every) {
+        return Err(ServeError::Setup(format!(
+            "snapshot-every {}: must be {} to {} commands",
+            opts.snapshot_every,
+            SNAPSHOT_EVERY_RANGE.start(),
+            SNAPSHOT_EVERY_RANGE.end()
+        )));
+    }
+    let sc = opts.scenario;
+    // The speed is checked before anything is opened.
+    CampusClock::new(0, opts.speed).map_err(ServeError::Setup)?;
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: opts.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: opts.listen,
+        source,
+    })?;
+    let campus = Arc::new(sc.campus.clone());
+    let mut store = SqliteStore::open(&opts.data)?;
+    let (engine, restored, fresh) = restore(&mut store, sc, campus)?;
+    let fleet = fleet_for(sc, opts.seed, &engine.sched, fresh)?;
+    let clock = CampusClock::new(engine.sched.now(), opts.speed).map_err(ServeError::Setup)?;
+    let engine = Arc::new(RwLock::new(engine));
+    let (events, _) = broadcast::channel(4_096);
+    let stopped = Arc::new(AtomicBool::new(false));
+    let writer = Writer {
+        engine: engine.clone(),
+        store: Box::new(store),
+        fleet,
+        control: Controller::new(),
+        clock,
+        events: events.clone(),
+        snapshot_every: opts.snapshot_every,
+        stopped: stopped.clone(),
+    };
+    let (handle, thread) = writer
+        .spawn()
+        .map_err(|e| ServeError::Setup(format!("start the writer: {e}")))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let state = AppState {
+        engine,
+        writer: handle,
+        events,
+        ready: Arc::new(AtomicBool::new(true)),
+        writer_stopped: stopped,
+        campus_name: Arc::from(sc.campus.spec.site.name.as_str()),
+        speed: opts.speed,
+        shutdown: stop_rx,
+    };
+    on_ready(&Server { addr, restored });
+    let router = app(state);
+    let graceful = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(graceful)
+        .await;
+    // Every handler is done and the router is dropped: the writer sees its
+    // queue close, commits what it holds and stops.
+    let written = tokio::task::spawn_blocking(move || thread.join())
+        .await
+        .map_err(|e| ServeError::Setup(format!("writer: {e}")))?;
+    match written {
+        Ok(r) => r?,
+        Err(_) => return Err(ServeError::Setup("the writer thread panicked".into())),
+    }
+    served.map_err(|source| ServeError::Listen { addr, source })?;
+    Ok(())
+}

@@ -1,0 +1,405 @@
+//! The embedded store: SQLite in WAL mode with `synchronous = FULL`, so a
+//! commit is on disk when it returns; snapshots as files beside it, written
+//! to a temporary name, synced and renamed, so a crash leaves either the
+//! old snapshot or the new one whole.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use abilene_scheduler::{LogHeader, LogRecord};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Commit, FinishedJob, Recovered, SnapshotWriter, Store, StoreError, StoredReply};
+
+const DB_FILE: &str = "abilene.db";
+const SNAPSHOT_PREFIX: &str = "snapshot-";
+const SNAPSHOT_SUFFIX: &str = ".json";
+/// Snapshots kept: the newest may be the one a crash interrupted the use of.
+const SNAPSHOTS_KEPT: usize = 2;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS log (
+    seq INTEGER PRIMARY KEY,
+    time INTEGER NOT NULL,
+    commands TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS replies (
+    key TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (caller, key)
+) STRICT;
+CREATE TABLE IF NOT EXISTS finished (id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;
+";
+
+pub struct SqliteStore {
+    dir: PathBuf,
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating) the store in directory `dir`.
+    pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
+        fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = dir.join(DB_FILE);
+        let sql = |source| StoreError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(sql)?;
+        // WAL: readers never block the writer; FULL: each commit is synced
+        // before it returns, which is what makes an acknowledgement safe.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(sql)?;
+        conn.execute_batch(SCHEMA).map_err(sql)?;
+        Ok(SqliteStore {
+            dir: dir.to_path_buf(),
+            conn,
+        })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.dir.join(DB_FILE).display().to_string(),
+            source,
+        }
+    }
+
+    fn corrupt(&self, what: String) -> StoreError {
+        StoreError::Corrupt {
+            path: self.dir.join(DB_FILE).display().to_string(),
+            what,
+        }
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    fn load_replies(&self) -> Result<Vec<StoredReply>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT key, caller, request_hash, status, body FROM replies")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(StoredReply {
+                    key: r.get(0)?,
+                    caller: r.get(1)?,
+                    request_hash: r.get(2)?,
+                    status: r.get(3)?,
+                    body: r.get(4)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn load_finished(&self) -> Result<Vec<FinishedJob>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, body FROM finished ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(FinishedJob {
+                    id: r.get::<_, i64>(0)? as u64,
+                    body: r.get(1)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Snapshot files, newest first, with their seq.
+    fn snapshot_files(&self) -> Result<Vec<(u64, PathBuf)>, StoreError> {
+        list_snapshots(&self.dir)
+    }
+}
+
+fn list_snapshots(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
+    let io = |source| StoreError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(seq) = name
+            .strip_prefix(SNAPSHOT_PREFIX)
+            .and_then(|s| s.strip_suffix(SNAPSHOT_SUFFIX))
+            .and_then(|s| s.parse::<u64>().ok())
+        {
+            found.push((seq, entry.path()));
+        }
+    }
+    found.sort_by_key(|s| std::cmp::Reverse(s.0));
+    Ok(found)
+}
+
+impl Store for SqliteStore {
+    fn recover(&mut self) -> Result<Recovered, StoreError> {
+        let header = match self.meta("header")? {
+            None => return Ok(Recovered::default()),
+            Some(text) => serde_json::from_str::<LogHeader>(&text)
+                .map_err(|e| self.corrupt(format!("the log header does not read: {e}")))?,
+        };
+        let next_job_id = match self.meta("next_job_id")? {
+            Some(v) => v
+                .parse()
+                .map_err(|_| self.corrupt(format!("next_job_id `{v}` is not a number")))?,
+            None => 0,
+        };
+        let last_seq: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM log", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let mut snapshots = Vec::new();
+        for (seq, path) in self.snapshot_files()? {
+            // A snapshot past the log's end was not taken by this log.
+            if seq > last_seq as u64 {
+                continue;
+            }
+            match fs::read(&path) {
+                Ok(bytes) => snapshots.push((seq, bytes)),
+                Err(e) => tracing::warn!("snapshot {} unreadable: {e}", path.display()),
+            }
+            if snapshots.len() == SNAPSHOTS_KEPT {
+                break;
+            }
+        }
+        Ok(Recovered {
+            header: Some(header),
+            next_job_id,
+            snapshots,
+            replies: self.load_replies()?,
+            finished: self.load_finished()?,
+            last_seq: last_seq as u64,
+        })
+    }
+
+    fn init(&mut self, header: &LogHeader) -> Result<(), StoreError> {
+        if self.meta("header")?.is_some() {
+            return Err(self.corrupt("the store already holds a log".into()));
+        }
+        let text = serde_json::to_string(header).map_err(|e| self.corrupt(e.to_string()))?;
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('header', ?1)",
+                params![text],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn commit(&mut self, c: &Commit) -> Result<(), StoreError> {
+        let dir = self.dir.join(DB_FILE).display().to_string();
+        let sql = |source| StoreError::Sqlite {
+            path: dir.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        {
+            let mut log = tx
+                .prepare_cached("INSERT INTO log (seq, time, commands) VALUES (?1, ?2, ?3)")
+                .map_err(sql)?;
+            for r in &c.records {
+                // Serialising plain data cannot fail.
+                let commands = serde_json::to_string(&r.commands).unwrap_or_default();
+                log.execute(params![r.seq as i64, r.time as i64, commands])
+                    .map_err(sql)?;
+            }
+            let mut rep = tx
+                .prepare_cached(
+                    "INSERT INTO replies (key, caller, request_hash, status, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(sql)?;
+            for r in &c.replies {
+                rep.execute(params![r.key, r.caller, r.request_hash, r.status, r.body])
+                    .map_err(sql)?;
+            }
+            let mut fin = tx
+                .prepare_cached("INSERT OR REPLACE INTO finished (id, body) VALUES (?1, ?2)")
+                .map_err(sql)?;
+            for f in &c.finished {
+                fin.execute(params![f.id as i64, f.body]).map_err(sql)?;
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_job_id', ?1)",
+                params![c.next_job_id.to_string()],
+            )
+            .map_err(sql)?;
+        }
+        tx.commit().map_err(sql)
+    }
+
+    fn read_log(
+        &mut self,
+        after: u64,
+        each: &mut dyn FnMut(LogRecord) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT seq, time, commands FROM log WHERE seq > ?1 ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([after as i64]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let seq: i64 = row.get(0).map_err(|e| self.err(e))?;
+            let time: i64 = row.get(1).map_err(|e| self.err(e))?;
+            let text: String = row.get(2).map_err(|e| self.err(e))?;
+            let commands = serde_json::from_str(&text)
+                .map_err(|e| self.corrupt(format!("log record {seq} does not read: {e}")))?;
+            let record = LogRecord {
+                seq: seq as u64,
+                time: time as u64,
+                commands,
+            };
+            if !each(record) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn snapshot_writer(&self) -> Box<dyn SnapshotWriter> {
+        Box::new(FileSnapshots {
+            dir: self.dir.clone(),
+        })
+    }
+}
+
+struct FileSnapshots {
+    dir: PathBuf,
+}
+
+impl SnapshotWriter for FileSnapshots {
+    fn put(&mut self, seq: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        let name = format!("{SNAPSHOT_PREFIX}{seq:012}{SNAPSHOT_SUFFIX}");
+        let path = self.dir.join(&name);
+        let tmp = self.dir.join(format!("{name}.tmp"));
+        let io = |source| StoreError::Io {
+            path: tmp.display().to_string(),
+            source,
+        };
+        let mut f = fs::File::create(&tmp).map_err(io)?;
+        f.write_all(bytes).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        drop(f);
+        fs::rename(&tmp, &path).map_err(io)?;
+        // The rename is durable once the directory is synced.
+        fs::File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
+        for (_, old) in list_snapshots(&self.dir)?.into_iter().skip(SNAPSHOTS_KEPT) {
+            let _ = fs::remove_file(old);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abilene_scheduler::{Command, Config};
+
+    fn header() -> LogHeader {
+        LogHeader {
+            format: abilene_scheduler::LOG_FORMAT,
+            campus_fingerprint: "x".into(),
+            config: Config::default(),
+            tenants: vec![],
+        }
+    }
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("abilene-store-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn a_commit_reads_back_after_reopening() {
+        let d = dir("reopen");
+        let mut s = SqliteStore::open(&d).unwrap();
+        assert!(s.recover().unwrap().header.is_none());
+        s.init(&header()).unwrap();
+        let commit = Commit {
+            records: vec![LogRecord {
+                seq: 1,
+                time: 10,
+                commands: vec![Command::Cancel(abilene_scheduler::JobId(3))],
+            }],
+            replies: vec![StoredReply {
+                key: "k".into(),
+                caller: "operator".into(),
+                request_hash: "h".into(),
+                status: 202,
+                body: "{}".into(),
+            }],
+            finished: vec![FinishedJob {
+                id: 3,
+                body: "{}".into(),
+            }],
+            next_job_id: 9,
+        };
+        s.commit(&commit).unwrap();
+        drop(s);
+        let mut s = SqliteStore::open(&d).unwrap();
+        let r = s.recover().unwrap();
+        assert_eq!(r.header, Some(header()));
+        assert_eq!((r.last_seq, r.next_job_id), (1, 9));
+        assert_eq!(r.replies, commit.replies);
+        assert_eq!(r.finished, commit.finished);
+        let mut seen = vec![];
+        s.read_log(0, &mut |rec| {
+            seen.push(rec);
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, commit.records);
+        assert!(s.init(&header()).is_err(), "a second header is refused");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn snapshots_keep_the_newest_two_and_skip_those_past_the_log() {
+        let d = dir("snaps");
+        let mut s = SqliteStore::open(&d).unwrap();
+        s.init(&header()).unwrap();
+        let records = (1..=3)
+            .map(|seq| LogRecord {
+                seq,
+                time: seq,
+                commands: vec![],
+            })
+            .collect();
+        s.commit(&Commit {
+            records,
+            ..Commit::default()
+        })
+        .unwrap();
+        let mut w = s.snapshot_writer();
+        for seq in [1, 2, 3, 7] {
+            w.put(seq, format!("state {seq}").as_bytes()).unwrap();
+        }
+        let r = s.recover().unwrap();
+        // 7 is past the log's end (3): never taken from this log's records.
+        let seqs: Vec<u64> = r.snapshots.iter().map(|s| s.0).collect();
+        assert_eq!(seqs, vec![3]);
+        assert_eq!(list_snapshots(&d).unwrap().len(), 2);
+        fs::remove_dir_all(&d).unwrap();
+    }
+}
