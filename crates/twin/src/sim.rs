@@ -448,6 +448,17 @@ impl<'a> TwinFleet<'a> {
         }
     }
 
+    /// The fleet has nothing more to report by `t`: its busy GPU-seconds
+    /// run to `t`, so that a caller's own step at `t` (a user's submit, an
+    /// operator's command) counts from `t`, not from the last report. (The
+    /// sums are of whole GPU-seconds, exact in f64: splitting them here
+    /// changes no figure.)
+    fn ran_to(&mut self, t: Time, sched: &Scheduler) {
+        if t > self.last_busy_at {
+            self.account_busy(t, sched.busy_gpus());
+        }
+    }
+
     fn account_busy(&mut self, now: Time, busy_gpus: u64) {
         let dt = now.saturating_sub(self.last_busy_at) as f64;
         self.busy_gpu_s += dt * busy_gpus as f64;
@@ -1136,7 +1147,10 @@ impl Fleet for TwinFleet<'_> {
                 self.account_busy(now, sched.busy_gpus());
                 return Some((now, std::mem::take(&mut self.outbox)));
             }
-            let (now, ev) = self.queue.pop_until(until.min(self.end))?;
+            let Some((now, ev)) = self.queue.pop_until(until.min(self.end)) else {
+                self.ran_to(until.min(self.end), sched);
+                return None;
+            };
             self.outbox_at = now;
             self.handle(now, ev, sched);
         }
@@ -1237,6 +1251,9 @@ impl<'a> Sim<'a> {
         Ok(summary::finish(self.fleet, wall))
     }
 }
+
+#[cfg(test)]
+mod testing;
 
 #[cfg(test)]
 mod tests {
