@@ -208,6 +208,12 @@ fn job_index(id: JobId) -> usize {
 /// one of the twin's, e.g. from 2^40 up. A foreign job with one of the
 /// twin's ids is still run as foreign, but the twin would also submit its
 /// own job of that id, which the scheduler refuses.
+///
+/// **A caller's own steps.** A caller that steps the scheduler itself (a
+/// user's submit or cancel, an operator's command) at time `t` polls the
+/// fleet up to `t` first and passes the step's events to [`Fleet::hear`]:
+/// the fleet counts busy GPUs up to the time it last ran to, and meets a
+/// foreign job's spec at the poll after it hears of the job.
 pub struct TwinFleet<'a> {
     sc: &'a Scenario,
     campus: &'a Campus,
