@@ -20,4 +20,4 @@ pub mod policy;
 
 pub use drive::{DriveError, drive};
 pub use fleet::{Alarm, AlarmKind, Fleet, HallReading, Observation, PlantReading};
-pub use policy::Controller;
+pub use policy::{Controller, NOT_COMMISSIONED};

@@ -21,6 +21,10 @@ use crate::fleet::{AlarmKind, Observation, PlantReading};
 /// PUE assumed when the plant reports no IT load to divide by.
 const FALLBACK_PUE: f64 = 1.1;
 
+/// The drain reason of a building not yet commissioned, so a fleet resumed
+/// over a scheduler can tell which drains are its own.
+pub const NOT_COMMISSIONED: &str = "not yet commissioned";
+
 /// The policy's memory: which caps it set, so it lifts only its own.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Controller {
@@ -50,7 +54,7 @@ impl Controller {
                 }
                 Observation::Uncommissioned { building } => out.push(Command::Drain {
                     targets: vec![building.clone()],
-                    reason: "not yet commissioned".into(),
+                    reason: NOT_COMMISSIONED.into(),
                 }),
                 Observation::Commissioned { building } => out.push(Command::Resume {
                     targets: vec![building.clone()],

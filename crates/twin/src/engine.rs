@@ -113,6 +113,16 @@ pub fn rng(seed: u64, stream: Stream) -> ChaCha8Rng {
     r
 }
 
+/// The generator for `stream` of run `seed` in a fleet resumed at `at`
+/// (`TwinFleet::resume`): as reproducible as [`rng`], and a stream of its
+/// own, apart from the run's from 0 and from a resume at any other time
+/// (the stream number holds `at + 1` above the 8 bits of [`Stream`]).
+pub fn rng_from(seed: u64, stream: Stream, at: Time) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream((at.wrapping_add(1) << 8) | stream as u64);
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +152,15 @@ mod tests {
         let y: u64 = w.random();
         assert_eq!(a[0], x);
         assert_ne!(x, y);
+    }
+
+    #[test]
+    fn resumed_streams_are_reproducible_and_distinct() {
+        let draw = |mut r: ChaCha8Rng| -> u64 { r.random() };
+        let at = |t| draw(rng_from(7, Stream::Failures, t));
+        assert_eq!(at(3600), at(3600));
+        assert_ne!(at(3600), at(3601));
+        assert_ne!(at(0), draw(rng(7, Stream::Failures)));
+        assert_ne!(at(3600), draw(rng_from(7, Stream::Repairs, 3600)));
     }
 }

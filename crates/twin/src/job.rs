@@ -17,6 +17,9 @@ pub enum Kind {
     Frontier,
     Research,
     Inference,
+    /// A training job the twin did not make: a server's user submitted it
+    /// to the scheduler (a foreign service is `Inference`).
+    Foreign,
 }
 
 impl Kind {
@@ -25,6 +28,7 @@ impl Kind {
             Kind::Frontier => "frontier",
             Kind::Research => "research",
             Kind::Inference => "inference",
+            Kind::Foreign => "foreign",
         }
     }
 }

@@ -53,7 +53,8 @@ pub struct HourRow {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobRecord {
     pub id: u64,
-    /// "frontier", "research" or "inference".
+    /// "frontier", "research", "inference" or "foreign" (a training job
+    /// the twin did not make; see `sim::TwinFleet`).
     pub kind: Name,
     pub tenant: Name,
     pub gpus: u32,

@@ -21,6 +21,15 @@ use crate::table::JobTable;
 use crate::weather::WeatherYear;
 use crate::{summary, workload};
 
+mod foreign;
+mod resume;
+
+/// A server moves its fleet into a writer thread: it must stay `Send`.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<TwinFleet<'static>>();
+};
+
 /// What can happen next.
 #[derive(Debug, Clone)]
 enum Ev {
@@ -137,14 +146,74 @@ pub struct RunOptions {
     pub seed: Option<u64>,
 }
 
+/// The jobs a fleet brings of its own, besides those the scheduler is
+/// given from outside (see [`TwinFleet`] on foreign jobs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Workload {
+    /// The scenario's frontier runs, research replay and inference
+    /// services: what a batch run simulates.
+    #[default]
+    Scenario,
+    /// None: the fleet is the campus's hardware and plant only (failures,
+    /// repairs, commissioning, power, cooling, grid, weather), for a server
+    /// whose users bring every job. It never reports
+    /// [`Observation::Submitted`]; services draw power at the midpoint of
+    /// their load range (no DLRM daily cycle is loaded).
+    Off,
+}
+
 /// Reports simulated progress: (simulated seconds done, total).
 pub type Progress<'a> = &'a mut dyn FnMut(Time, Time);
+
+/// The seed and the end of a run: the caller's, else the scenario's.
+fn run_span(sc: &Scenario, opts: &RunOptions) -> Result<(u64, Time), String> {
+    let seed = opts.seed.unwrap_or(sc.spec.seed);
+    let days = opts.days.unwrap_or(sc.spec.days);
+    // A caller's days bypass the scenario's checks: bound them here too.
+    crate::scenario::check_days(days).map_err(|e| format!("days {e}"))?;
+    Ok((seed, (days * DAY as f64).round() as Time))
+}
+
+/// A job's index in the fleet's tables: its id - 1 (the twin numbers its
+/// own jobs from 1). Id 0, which the twin never gives, takes the last
+/// index, so it cannot share one with id 1.
+fn job_index(id: JobId) -> usize {
+    id.0.checked_sub(1)
+        .and_then(|i| usize::try_from(i).ok())
+        .unwrap_or(usize::MAX)
+}
 
 /// The twin as a fleet: the campus's hardware and plant (failures,
 /// repairs, commissioning, power, cooling, grid, weather), the jobs running
 /// on it and a simulated user population, all from one seed. It reports
 /// through the [`Fleet`] trait and hears the scheduler's decisions; it never
 /// owns or drives the scheduler, so the same fleet can sit under the server.
+///
+/// **Foreign jobs.** The scheduler may run jobs the fleet did not make (a
+/// server's users submit them straight to it). The fleet runs them as the
+/// hardware would once it hears of them (`Started`), taking their spec from
+/// the scheduler at the next [`Fleet::poll`]: a training job does
+/// `runtime_estimate` seconds of work at full speed on the GPUs it is given
+/// (slowed by its placement and power caps, losing work since its last
+/// checkpoint on an interruption, like the twin's own) and then the fleet
+/// reports [`Observation::JobExited`]; a service serves until the scheduler
+/// ends it (a cancel, or its `runtime_limit`). The twin knows nothing of
+/// their restart or checkpoint costs and takes both as none. They count in
+/// utilisation and goodput, and in the job records as kind "foreign" (a
+/// service as "inference").
+///
+/// **Job ids.** The twin's own jobs have ids 1 to the number of jobs of the
+/// run (under 2^23: see [`workload::MAX_RESEARCH_JOBS`]); a job with
+/// another id is foreign. A server must give its jobs ids that cannot be
+/// one of the twin's, e.g. from 2^40 up. A foreign job with one of the
+/// twin's ids is still run as foreign, but the twin would also submit its
+/// own job of that id, which the scheduler refuses.
+///
+/// **A caller's own steps.** A caller that steps the scheduler itself (a
+/// user's submit or cancel, an operator's command) at time `t` polls the
+/// fleet up to `t` first and passes the step's events to [`Fleet::hear`]:
+/// the fleet counts busy GPUs up to the time it last ran to, and meets a
+/// foreign job's spec at the poll after it hears of the job.
 pub struct TwinFleet<'a> {
     sc: &'a Scenario,
     campus: &'a Campus,
@@ -160,6 +229,10 @@ pub struct TwinFleet<'a> {
     research: Option<crate::workload::ResearchStream>,
     /// Jobs that have arrived and not ended.
     ids: BTreeMap<JobId, usize>,
+    /// Events about jobs not in `ids` (foreign jobs, met for the first
+    /// time), heard but not yet acted on: their specs are looked up in the
+    /// scheduler at the next poll, since `hear` is not given it.
+    unheard: Vec<(Time, Event)>,
     /// Jobs holding GPUs, so the hourly plant walks only them.
     running: std::collections::BTreeSet<usize>,
     fail_rng: ChaCha8Rng,
@@ -191,6 +264,9 @@ pub struct TwinFleet<'a> {
     /// When each tray whose failure is being detected failed.
     failed_at: BTreeMap<u32, Time>,
     failures_hour: u32,
+    /// Hours that end before this are not rows: a resumed fleet ran only
+    /// part of the hour it resumed in.
+    rows_from: Time,
     pub(crate) hourly: Vec<HourRow>,
     pub(crate) four_cp_curtailed: u32,
     /// Times a job that asked for warm spares was left with none.
@@ -203,15 +279,57 @@ pub struct TwinFleet<'a> {
 impl<'a> TwinFleet<'a> {
     /// The fleet of a scenario, and the scheduler it reports to.
     pub fn new(sc: &'a Scenario, opts: &RunOptions) -> Result<(TwinFleet<'a>, Scheduler), String> {
-        let campus = &sc.campus;
-        let seed = opts.seed.unwrap_or(sc.spec.seed);
-        let days = opts.days.unwrap_or(sc.spec.days);
-        // A caller's days bypass the scenario's checks: bound them here too.
-        crate::scenario::check_days(days).map_err(|e| format!("days {e}"))?;
-        let end = (days * DAY as f64).round() as Time;
-        let tenants = crate::tenancy::tenants(&sc.spec, campus);
+        TwinFleet::new_with(sc, opts, Workload::Scenario)
+    }
+
+    /// [`TwinFleet::new`] with the background workload chosen: a server
+    /// whose users bring every job asks for [`Workload::Off`].
+    pub fn new_with(
+        sc: &'a Scenario,
+        opts: &RunOptions,
+        workload: Workload,
+    ) -> Result<(TwinFleet<'a>, Scheduler), String> {
+        let (seed, end) = run_span(sc, opts)?;
+        let tenants = crate::tenancy::tenants(&sc.spec, &sc.campus);
         let sched =
-            Scheduler::new(campus, Config::default(), &tenants).map_err(|e| e.to_string())?;
+            Scheduler::new(&sc.campus, Config::default(), &tenants).map_err(|e| e.to_string())?;
+        let mut sim = TwinFleet::base(sc, seed, end)?;
+        if workload == Workload::Scenario {
+            let (jobs, research) = sim.generate_workload()?;
+            for j in jobs {
+                if j.arrival < end {
+                    sim.arrive_later(j);
+                }
+            }
+            sim.research = research;
+            // Arrivals sort before other events of their second, by index, as
+            // if all had been scheduled first; the refill before them all.
+            sim.queue.push_early(0, 0, Ev::Refill);
+        }
+        // Buildings not yet commissioned hold no work.
+        let start_day = sc.start.days_since_epoch();
+        for (b, building) in sc.campus.buildings.iter().enumerate() {
+            let day = building.commissioned.days_since_epoch() - start_day;
+            if day <= 0 {
+                sim.online[b] = true;
+            } else {
+                sim.emit(Observation::Uncommissioned {
+                    building: building.name.clone(),
+                });
+                sim.queue.push(day as Time * DAY, Ev::Commission(b as u16));
+            }
+        }
+        sim.recount_online();
+        sim.queue.push(0, Ev::NextFailure);
+        sim.queue.push(0, Ev::Hour(0));
+        Ok((sim, sched))
+    }
+
+    /// The hardware, plant and prices of a run, at time 0 with no jobs
+    /// and every building offline: what [`TwinFleet::new_with`] and
+    /// [`TwinFleet::resume_with`] start from.
+    fn base(sc: &'a Scenario, seed: u64, end: Time) -> Result<TwinFleet<'a>, String> {
+        let campus = &sc.campus;
         let weather = load_weather(sc)?;
         let load = grid::parse_ercot(grid::ERCOT_2016_FILE, grid::ERCOT_2016)
             .map_err(|e| e.to_string())?;
@@ -238,7 +356,7 @@ impl<'a> TwinFleet<'a> {
             sc.campus.spec.site.battery.as_ref().map_or(0.0, |b| b.mw),
             sc.campus.spec.site.battery.as_ref().map_or(0.0, |b| b.mwh),
         );
-        let mut sim = TwinFleet {
+        Ok(TwinFleet {
             sc,
             campus,
             seed,
@@ -249,6 +367,7 @@ impl<'a> TwinFleet<'a> {
             jobs: JobTable::default(),
             research: None,
             ids: BTreeMap::new(),
+            unheard: Vec::new(),
             running: std::collections::BTreeSet::new(),
             fail_rng,
             repair_rng: rng(seed, Stream::Repairs),
@@ -272,49 +391,33 @@ impl<'a> TwinFleet<'a> {
             kept_at_last_hour: 0.0,
             failed_at: BTreeMap::new(),
             failures_hour: 0,
+            rows_from: 0,
             hourly: Vec::new(),
             four_cp_curtailed: 0,
             spare_exhaustions: 0,
             failures_total: 0,
             traces: Vec::new(),
             inference_cycle: [1.0; 24],
-        };
-        let generated = workload::generate(sc, seed, end)?;
-        sim.traces = generated.traces;
-        sim.inference_cycle = generated.inference_cycle;
+        })
+    }
+
+    /// The scenario's background workload: its frontier runs and services
+    /// (to schedule) and its research stream. Sets the traces replayed and
+    /// the inference cycle, and sizes the job table for the run.
+    fn generate_workload(
+        &mut self,
+    ) -> Result<(Vec<TwinJob>, Option<workload::ResearchStream>), String> {
+        let generated = workload::generate(self.sc, self.seed, self.end)?;
+        self.traces = generated.traces;
+        self.inference_cycle = generated.inference_cycle;
         let total = generated.jobs.len() as u64 + generated.research_count;
-        sim.jobs = JobTable::with_capacity(usize::try_from(total).unwrap_or(0));
-        for j in generated.jobs {
-            if j.arrival < end {
-                sim.arrive_later(j);
-            }
-        }
-        sim.research = generated.research;
-        // Arrivals sort before other events of their second, by index, as
-        // if all had been scheduled first; the refill before them all.
-        sim.queue.push_early(0, 0, Ev::Refill);
-        // Buildings not yet commissioned hold no work.
-        let start_day = sc.start.days_since_epoch();
-        for (b, building) in campus.buildings.iter().enumerate() {
-            let day = building.commissioned.days_since_epoch() - start_day;
-            if day <= 0 {
-                sim.online[b] = true;
-            } else {
-                sim.emit(Observation::Uncommissioned {
-                    building: building.name.clone(),
-                });
-                sim.queue.push(day as Time * DAY, Ev::Commission(b as u16));
-            }
-        }
-        sim.recount_online();
-        sim.queue.push(0, Ev::NextFailure);
-        sim.queue.push(0, Ev::Hour(0));
-        Ok((sim, sched))
+        self.jobs = JobTable::with_capacity(usize::try_from(total).unwrap_or(0));
+        Ok((generated.jobs, generated.research))
     }
 
     /// Schedules the arrival of a job (index: its id - 1).
     fn arrive_later(&mut self, job: TwinJob) {
-        let i = usize::try_from(job.spec.id.0.saturating_sub(1)).unwrap_or(usize::MAX);
+        let i = job_index(job.spec.id);
         self.ids.insert(job.spec.id, i);
         self.queue
             .push_early(job.arrival, i as u64 + 1, Ev::Arrival(i));
@@ -351,6 +454,17 @@ impl<'a> TwinFleet<'a> {
         }
     }
 
+    /// The fleet has nothing more to report by `t`: its busy GPU-seconds
+    /// run to `t`, so that a caller's own step at `t` (a user's submit, an
+    /// operator's command) counts from `t`, not from the last report. (The
+    /// sums are of whole GPU-seconds, exact in f64: splitting them here
+    /// changes no figure.)
+    fn ran_to(&mut self, t: Time, sched: &Scheduler) {
+        if t > self.last_busy_at {
+            self.account_busy(t, sched.busy_gpus());
+        }
+    }
+
     fn account_busy(&mut self, now: Time, busy_gpus: u64) {
         let dt = now.saturating_sub(self.last_busy_at) as f64;
         self.busy_gpu_s += dt * busy_gpus as f64;
@@ -366,23 +480,11 @@ impl<'a> TwinFleet<'a> {
         match e {
             Event::Started { job, placement, .. } => {
                 let Some(&j) = self.ids.get(job) else { return };
-                let f = &self.campus.spec.fabric;
-                let slowdown = power::slowdown(
-                    &self.sc.spec.power,
-                    placement.leaf_groups,
-                    placement.buildings,
-                    f.leaf.oversubscription,
-                    f.spine.oversubscription,
-                );
-                let mut halls: BTreeMap<u16, u32> = BTreeMap::new();
-                for (hall, trays) in &placement.halls {
-                    if let Ok(h) = self.campus.resolve_hall(hall) {
-                        *halls.entry(h.0).or_default() += trays;
-                    }
-                }
+                let slowdown = self.slowdown(placement.leaf_groups, placement.buildings);
+                let halls = self.hall_ids(&placement.halls);
                 let tj = &mut self.jobs[j];
                 tj.stats.max_buildings = tj.stats.max_buildings.max(placement.buildings);
-                tj.start(now, slowdown, placement.gpus, halls.into_iter().collect());
+                tj.start(now, slowdown, placement.gpus, halls);
                 self.schedule_finish(j, now);
             }
             Event::ReplicaStarted { job, trays } => {
@@ -464,6 +566,29 @@ impl<'a> TwinFleet<'a> {
             | Event::ReservationEnded { .. }
             | Event::GuaranteeChanged { .. } => {}
         }
+    }
+
+    /// Step-time slowdown of a placement over `leaf_groups` and `buildings`.
+    fn slowdown(&self, leaf_groups: u32, buildings: u32) -> f64 {
+        let f = &self.campus.spec.fabric;
+        power::slowdown(
+            &self.sc.spec.power,
+            leaf_groups,
+            buildings,
+            f.leaf.oversubscription,
+            f.spine.oversubscription,
+        )
+    }
+
+    /// Trays per hall by hall name, as (hall index, trays) in hall order.
+    fn hall_ids(&self, halls: &[(String, u32)]) -> Vec<(u16, u32)> {
+        let mut by_hall: BTreeMap<u16, u32> = BTreeMap::new();
+        for (hall, trays) in halls {
+            if let Ok(h) = self.campus.resolve_hall(hall) {
+                *by_hall.entry(h.0).or_default() += trays;
+            }
+        }
+        by_hall.into_iter().collect()
     }
 
     fn stopped(&mut self, now: Time, job: JobId, lost_wall: Time, interrupted: bool) {
@@ -817,7 +942,10 @@ impl TwinFleet<'_> {
                 ambient,
             };
             let row = self.close_row(now, h, &loads, &plant, &hour_grid, sched);
-            self.hourly.push(row);
+            // An hour the fleet ran only part of would read low.
+            if now - HOUR >= self.rows_from {
+                self.hourly.push(row);
+            }
         }
         self.busy_gpu_s = 0.0;
         self.failures_hour = 0;
@@ -1017,6 +1145,7 @@ impl TwinFleet<'_> {
 
 impl Fleet for TwinFleet<'_> {
     fn poll(&mut self, until: Time, sched: &Scheduler) -> Option<(Time, Vec<Observation>)> {
+        self.adopt_unheard(sched);
         loop {
             if !self.outbox.is_empty() {
                 let now = self.outbox_at;
@@ -1024,7 +1153,10 @@ impl Fleet for TwinFleet<'_> {
                 self.account_busy(now, sched.busy_gpus());
                 return Some((now, std::mem::take(&mut self.outbox)));
             }
-            let (now, ev) = self.queue.pop_until(until.min(self.end))?;
+            let Some((now, ev)) = self.queue.pop_until(until.min(self.end)) else {
+                self.ran_to(until.min(self.end), sched);
+                return None;
+            };
             self.outbox_at = now;
             self.handle(now, ev, sched);
         }
@@ -1036,23 +1168,39 @@ impl Fleet for TwinFleet<'_> {
             if matches!(e, Event::Pending { .. }) {
                 continue;
             }
-            let job = e.job().and_then(|id| self.ids.get(&id).copied());
-            let kept_before = job
-                .and_then(|j| self.jobs.get(j))
-                .map(|t| t.stats.kept_gpu_s);
-            self.on_event(now, e);
-            // A job that ended is gone: its Finished handler counted it.
-            if let (Some(j), Some(before)) = (job, kept_before)
-                && let Some(t) = self.jobs.get(j)
+            // A job the fleet has not met is foreign: act once its spec is
+            // known (the next poll), in the order heard.
+            if let Some(id) = e.job()
+                && !self.ids.contains_key(&id)
             {
-                self.kept_closed_gpu_s += t.stats.kept_gpu_s - before;
+                self.unheard.push((now, e.clone()));
+                continue;
             }
-            if let Some(j) = job {
-                if self.jobs.get(j).is_some_and(|t| t.state.running) {
-                    self.running.insert(j);
-                } else {
-                    self.running.remove(&j);
-                }
+            self.hear_one(now, e);
+        }
+    }
+}
+
+impl TwinFleet<'_> {
+    /// Acts on one event of the scheduler's, keeping the running set and
+    /// the goodput integral in step with the job it is about.
+    fn hear_one(&mut self, now: Time, e: &Event) {
+        let job = e.job().and_then(|id| self.ids.get(&id).copied());
+        let kept_before = job
+            .and_then(|j| self.jobs.get(j))
+            .map(|t| t.stats.kept_gpu_s);
+        self.on_event(now, e);
+        // A job that ended is gone: its Finished handler counted it.
+        if let (Some(j), Some(before)) = (job, kept_before)
+            && let Some(t) = self.jobs.get(j)
+        {
+            self.kept_closed_gpu_s += t.stats.kept_gpu_s - before;
+        }
+        if let Some(j) = job {
+            if self.jobs.get(j).is_some_and(|t| t.state.running) {
+                self.running.insert(j);
+            } else {
+                self.running.remove(&j);
             }
         }
     }
@@ -1109,6 +1257,9 @@ impl<'a> Sim<'a> {
         Ok(summary::finish(self.fleet, wall))
     }
 }
+
+#[cfg(test)]
+mod testing;
 
 #[cfg(test)]
 mod tests {
