@@ -36,7 +36,11 @@ impl Answer {
 
     /// The exit code and a message for a refusal: `code: message (field)`.
     pub fn refusal(&self) -> (ExitCode, String) {
-        let code = self.body.get("code").and_then(Value::as_str).unwrap_or("error");
+        let code = self
+            .body
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("error");
         let message = self
             .body
             .get("message")

@@ -101,7 +101,9 @@ pub enum RackCommand {
         #[arg(long)]
         reason: String,
     },
-    Resume { name: String },
+    Resume {
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -132,7 +134,11 @@ pub struct EventsArgs {
     pub count: Option<u64>,
 }
 
-fn print(conn: &Conn, a: &Answer, human: impl FnOnce(&Value) -> Result<String>) -> Result<ExitCode> {
+fn print(
+    conn: &Conn,
+    a: &Answer,
+    human: impl FnOnce(&Value) -> Result<String>,
+) -> Result<ExitCode> {
     if !a.ok() {
         let (code, msg) = a.refusal();
         eprintln!("error: {msg}");
@@ -171,7 +177,11 @@ fn job_rows(jobs: &[Value]) -> String {
             ]
         })
         .collect();
-    table(&["id", "project", "kind", "gpus", "state", "why / outcome"], rows, 6)
+    table(
+        &["id", "project", "kind", "gpus", "state", "why / outcome"],
+        rows,
+        6,
+    )
 }
 
 fn job_text(j: &Value) -> Result<String> {
@@ -194,13 +204,18 @@ fn job_text(j: &Value) -> Result<String> {
             "placed: {} GPUs on {} trays in {} buildings\n",
             s(p, "gpus"),
             s(p, "trays"),
-            p.get("buildings").and_then(Value::as_array).map_or(0, Vec::len)
+            p.get("buildings")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len)
         ));
     }
     if let Some(h) = j.pointer("/history/entries").and_then(Value::as_array) {
         for e in h {
             let mut e = e.clone();
-            let at = e.as_object_mut().and_then(|o| o.remove("at")).unwrap_or_default();
+            let at = e
+                .as_object_mut()
+                .and_then(|o| o.remove("at"))
+                .unwrap_or_default();
             t.push_str(&format!("  t={at}  {e}\n"));
         }
     }
@@ -263,7 +278,11 @@ pub fn job(conn: &Conn, c: JobCommand) -> Result<ExitCode> {
             }
             let a = cl.get(&format!("/v1/jobs?{}", q.join("&")))?;
             print(conn, &a, |p| {
-                let jobs = p.get("jobs").and_then(Value::as_array).cloned().unwrap_or_default();
+                let jobs = p
+                    .get("jobs")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 let mut t = job_rows(&jobs);
                 if let Some(n) = p.get("next").filter(|n| !n.is_null()) {
                     t.push_str(&format!("more: --after {n}\n"));
@@ -277,7 +296,9 @@ pub fn job(conn: &Conn, c: JobCommand) -> Result<ExitCode> {
         }
         JobCommand::Cancel { id } => {
             let a = cl.send("POST", &format!("/v1/jobs/{id}/cancel"), &json!({}))?;
-            print(conn, &a, |j| Ok(format!("job {} {}\n", s(j, "id"), s(j, "outcome"))))
+            print(conn, &a, |j| {
+                Ok(format!("job {} {}\n", s(j, "id"), s(j, "outcome")))
+            })
         }
         JobCommand::Watch { id } => watch(conn, &cl, id),
     }
@@ -307,7 +328,10 @@ fn watch(conn: &Conn, cl: &Client, id: u64) -> Result<ExitCode> {
     if a.body.get("state").and_then(Value::as_str) == Some("finished") {
         return print(conn, &a, job_text);
     }
-    outln!("job {id} is {}; following its events (Ctrl-C to stop)", s(&a.body, "state"));
+    outln!(
+        "job {id} is {}; following its events (Ctrl-C to stop)",
+        s(&a.body, "state")
+    );
     while let Some(e) = next_event(&mut stream)? {
         let Ok(v) = serde_json::from_str::<Value>(&e.data) else {
             continue;
@@ -335,15 +359,20 @@ fn path_of(name: &str) -> String {
 }
 
 fn done_text(v: &Value) -> Result<String> {
-    Ok(format!("{} done (log record {})\n", s(v, "command"), s(v, "seq")))
+    Ok(format!(
+        "{} done (log record {})\n",
+        s(v, "command"),
+        s(v, "seq")
+    ))
 }
 
 pub fn tray(conn: &Conn, c: TrayCommand) -> Result<ExitCode> {
     let cl = Client::new(&conn.server)?;
     let (path, body) = match c {
-        TrayCommand::Drain { name, reason } => {
-            (format!("/v1/trays/{}/drain", path_of(&name)), json!({ "reason": reason }))
-        }
+        TrayCommand::Drain { name, reason } => (
+            format!("/v1/trays/{}/drain", path_of(&name)),
+            json!({ "reason": reason }),
+        ),
         TrayCommand::Resume { name } => (format!("/v1/trays/{}/resume", path_of(&name)), json!({})),
         TrayCommand::Repaired { name } => {
             (format!("/v1/trays/{}/repaired", path_of(&name)), json!({}))
@@ -356,9 +385,10 @@ pub fn tray(conn: &Conn, c: TrayCommand) -> Result<ExitCode> {
 pub fn rack(conn: &Conn, c: RackCommand) -> Result<ExitCode> {
     let cl = Client::new(&conn.server)?;
     let (path, body) = match c {
-        RackCommand::Drain { name, reason } => {
-            (format!("/v1/racks/{}/drain", path_of(&name)), json!({ "reason": reason }))
-        }
+        RackCommand::Drain { name, reason } => (
+            format!("/v1/racks/{}/drain", path_of(&name)),
+            json!({ "reason": reason }),
+        ),
         RackCommand::Resume { name } => (format!("/v1/racks/{}/resume", path_of(&name)), json!({})),
     };
     let a = cl.send("POST", &path, &body)?;
@@ -369,7 +399,12 @@ fn tenant_rows(v: &Value) -> Result<String> {
     let mut rows = Vec::new();
     for t in v.as_array().cloned().unwrap_or_default() {
         let depth = t.get("depth").and_then(Value::as_u64).unwrap_or(0) as usize;
-        for u in t.get("skus").and_then(Value::as_array).cloned().unwrap_or_default() {
+        for u in t
+            .get("skus")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+        {
             rows.push(vec![
                 format!("{}{}", "  ".repeat(depth), s(&t, "name")),
                 s(&u, "sku"),
@@ -382,7 +417,15 @@ fn tenant_rows(v: &Value) -> Result<String> {
         }
     }
     Ok(table(
-        &["tenant", "sku", "using", "guaranteed", "borrowed", "borrow limit", "live jobs"],
+        &[
+            "tenant",
+            "sku",
+            "using",
+            "guaranteed",
+            "borrowed",
+            "borrow limit",
+            "live jobs",
+        ],
         rows,
         2,
     ))
@@ -392,9 +435,11 @@ pub fn tenant(conn: &Conn, c: TenantCommand) -> Result<ExitCode> {
     let cl = Client::new(&conn.server)?;
     match c {
         TenantCommand::List => print(conn, &cl.get("/v1/tenants")?, tenant_rows),
-        TenantCommand::Show { name } => {
-            print(conn, &cl.get(&format!("/v1/tenants/{}", encode(&name)))?, tenant_rows)
-        }
+        TenantCommand::Show { name } => print(
+            conn,
+            &cl.get(&format!("/v1/tenants/{}", encode(&name)))?,
+            tenant_rows,
+        ),
         TenantCommand::SetQuota {
             name,
             sku,
@@ -411,7 +456,12 @@ pub fn tenant(conn: &Conn, c: TenantCommand) -> Result<ExitCode> {
             let node = now.body.get(0).cloned().unwrap_or_default();
             let mut g = serde_json::Map::new();
             let mut b = serde_json::Map::new();
-            for u in node.get("skus").and_then(Value::as_array).cloned().unwrap_or_default() {
+            for u in node
+                .get("skus")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+            {
                 let k = s(&u, "sku");
                 g.insert(k.clone(), u.get("guarantee").cloned().unwrap_or(json!(0)));
                 if let Some(l) = u.get("borrow_limit").filter(|l| !l.is_null()) {
@@ -434,14 +484,19 @@ pub fn events(conn: &Conn, a: &EventsArgs) -> Result<ExitCode> {
     let mut stream = cl.events(a.after.as_deref())?;
     let mut n = 0u64;
     while a.count.is_none_or(|c| n < c) {
-        let Some(e) = next_event(&mut stream)? else { break };
+        let Some(e) = next_event(&mut stream)? else {
+            break;
+        };
         n += 1;
         match conn.output {
             Output::Json => outln!("{}", e.data),
             Output::Table => outln!("{:>12}  {:<18} {}", e.id, e.kind, e.data),
         }
         if e.kind == "events_lost" {
-            eprintln!("error: the server no longer keeps the events asked for: {}", e.data);
+            eprintln!(
+                "error: the server no longer keeps the events asked for: {}",
+                e.data
+            );
             return Ok(ExitCode::from(crate::client::exit::NOT_FOUND));
         }
     }

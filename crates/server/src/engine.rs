@@ -396,7 +396,9 @@ impl Engine {
         finished: &mut Vec<FinishedJob>,
     ) -> StreamEvent {
         let job = e.job();
-        let project = job.and_then(|j| self.heads.get(&j)).map(|h| h.project.clone());
+        let project = job
+            .and_then(|j| self.heads.get(&j))
+            .map(|h| h.project.clone());
         match e {
             Event::Started { job, .. } | Event::ReplicaStarted { job, .. } => {
                 if let Some(h) = self.heads.get_mut(job) {
@@ -470,9 +472,7 @@ fn command_notice(c: &Command) -> Option<(&'static str, String)> {
             "drained",
             json(serde_json::json!({ "targets": targets, "reason": reason })),
         ),
-        Command::Resume { targets } => {
-            ("resumed", json(serde_json::json!({ "targets": targets })))
-        }
+        Command::Resume { targets } => ("resumed", json(serde_json::json!({ "targets": targets }))),
         Command::ClearQuarantine { tray } => (
             "quarantine_cleared",
             json(serde_json::json!({ "tray": tray })),

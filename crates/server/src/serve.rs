@@ -23,9 +23,6 @@ use crate::writer::Writer;
 /// Commands between snapshots: the default, and the range accepted.
 pub const SNAPSHOT_EVERY: u64 = 200_000;
 pub const SNAPSHOT_EVERY_RANGE: std::ops::RangeInclusive<u64> = 100..=100_000_000;
-/// How long the twin fleet runs before its campus stands still: the
-/// longest scenario the twin takes (ten years).
-pub const FLEET_DAYS: f64 = 3_650.0;
 
 pub struct ServeOptions {
     /// The campus, its plant and weather, and (optionally) a background
@@ -75,17 +72,15 @@ fn fleet_for(
     sched: &Scheduler,
     fresh: bool,
 ) -> Result<Box<dyn Fleet + Send>, ServeError> {
-    let opts = RunOptions {
-        days: Some(FLEET_DAYS),
-        seed,
-    };
+    // The fleet runs the scenario's days; after them the campus stands
+    // still (no failures, no arrivals) while the server goes on.
+    let opts = RunOptions { days: None, seed };
     let fleet = if fresh {
         TwinFleet::new(sc, &opts).map_err(ServeError::Setup)?.0
     } else {
-        // Until the twin can resume mid-run (TwinFleet::resume), a
-        // restarted server's fleet starts afresh from the restored time.
-        let _ = sched;
-        TwinFleet::new(sc, &opts).map_err(ServeError::Setup)?.0
+        // The twin goes on from the restored state: running jobs run on,
+        // failed trays get repaired, arrivals continue after `now`.
+        TwinFleet::resume(sc, &opts, sched).map_err(ServeError::Setup)?
     };
     Ok(Box::new(fleet))
 }

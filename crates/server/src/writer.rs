@@ -111,7 +111,10 @@ impl Writer {
     /// Starts the writer thread; returns the queue's handle and the thread.
     pub fn spawn(
         self,
-    ) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<Result<(), StoreError>>)> {
+    ) -> std::io::Result<(
+        WriterHandle,
+        std::thread::JoinHandle<Result<(), StoreError>>,
+    )> {
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("abilene-writer".into())
@@ -174,7 +177,8 @@ impl Writer {
         let mut commit = Commit::default();
         let mut published = Vec::new();
         self.run_fleet(&mut guard, now, &mut commit, &mut published);
-        let answers = self.apply_requests(&mut guard, now, batch, carried, &mut commit, &mut published);
+        let answers =
+            self.apply_requests(&mut guard, now, batch, carried, &mut commit, &mut published);
         let idle = commit.records.is_empty()
             && now >= last_pass.1 + IDLE_PASS_CAMPUS_S
             && last_pass.0.elapsed() >= IDLE_PASS_WALL;

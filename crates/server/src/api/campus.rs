@@ -135,7 +135,9 @@ async fn building(
 ) -> Result<Json<BuildingOut>, ApiError> {
     let e = st.read();
     let c: &Campus = e.sched.campus();
-    let b = c.resolve_building(&name).map_err(|x| unknown("building", x))?;
+    let b = c
+        .resolve_building(&name)
+        .map_err(|x| unknown("building", x))?;
     let building = &c.buildings[usize::from(b.0)];
     let rollup = e
         .sched

@@ -1,11 +1,11 @@
 //! Errors as the API returns them: `{code, message, field}` with a stable
 //! code, and always a 4xx for anything a client sent.
 
+use abilene_scheduler::Reject;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use abilene_scheduler::Reject;
 use serde::Serialize;
 
 use crate::writer::Reply;

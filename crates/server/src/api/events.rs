@@ -74,17 +74,19 @@ async fn events(
         let e = st.read();
         match asked {
             None => (VecDeque::new(), e.last_event_id()),
-            Some(after) => match e.events_after(after) {
-                Ok(v) => (v.into(), after),
-                Err(oldest) => {
-                    return Err(ApiError::new(
+            Some(after) => {
+                match e.events_after(after) {
+                    Ok(v) => (v.into(), after),
+                    Err(oldest) => {
+                        return Err(ApiError::new(
                         axum::http::StatusCode::GONE,
                         "events_lost",
                         format!("events after {after} are no longer kept; the oldest kept is {oldest}"),
                     )
                     .field("Last-Event-ID"));
+                    }
                 }
-            },
+            }
         }
     };
     let cursor = Cursor {
@@ -143,12 +145,10 @@ async fn next_event(c: &mut Cursor) -> Option<SseEvent> {
                         }
                         Err(oldest) => {
                             c.done = true;
-                            return Some(
-                                SseEvent::default().event("events_lost").data(format!(
-                                    "{{\"after\":\"{}\",\"oldest_kept\":\"{oldest}\"}}",
-                                    c.last
-                                )),
-                            );
+                            return Some(SseEvent::default().event("events_lost").data(format!(
+                                "{{\"after\":\"{}\",\"oldest_kept\":\"{oldest}\"}}",
+                                c.last
+                            )));
                         }
                     }
                 }

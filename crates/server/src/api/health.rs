@@ -2,9 +2,9 @@
 
 use std::sync::atomic::Ordering;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -13,7 +13,9 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -25,7 +27,9 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, description = "Alive", body = Health)))]
 async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok".into() })
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// The state is restored and the writer takes commands
@@ -34,7 +38,9 @@ async fn healthz() -> Json<Health> {
               (status = 503, description = "Not ready", body = ErrorBody)))]
 async fn readyz(State(st): State<AppState>) -> Result<Json<Health>, ApiError> {
     if st.ready.load(Ordering::SeqCst) && !st.writer_stopped.load(Ordering::SeqCst) {
-        Ok(Json(Health { status: "ready".into() }))
+        Ok(Json(Health {
+            status: "ready".into(),
+        }))
     } else {
         Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -10,7 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
-use super::{AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json};
+use super::{
+    AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json,
+};
 use crate::engine::{Engine, FinishedView, KindName};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -84,10 +86,15 @@ impl SubmitJob {
             return Err(ApiError::bad(
                 "bad_value",
                 "runtime_s",
-                format!("runtime_s = {}: must be 1 to {MAX_RUNTIME_S} s", self.runtime_s),
+                format!(
+                    "runtime_s = {}: must be 1 to {MAX_RUNTIME_S} s",
+                    self.runtime_s
+                ),
             ));
         }
-        let limit = self.runtime_limit_s.unwrap_or(self.runtime_s.saturating_mul(2));
+        let limit = self
+            .runtime_limit_s
+            .unwrap_or(self.runtime_s.saturating_mul(2));
         if limit < self.runtime_s || limit > 2 * MAX_RUNTIME_S {
             return Err(ApiError::bad(
                 "bad_value",
@@ -279,7 +286,9 @@ async fn list(
     if let Some(t) = &tenant
         && !e.sched.tenant_names().iter().any(|n| n == t)
     {
-        return Err(ApiError::not_found("unknown_tenant", format!("unknown tenant `{t}`")).field("tenant"));
+        return Err(
+            ApiError::not_found("unknown_tenant", format!("unknown tenant `{t}`")).field("tenant"),
+        );
     }
     let page = if q.state == Some(StateName::Finished) {
         finished_page(&e, tenant.as_deref(), q.kind, q.after, limit)
@@ -344,7 +353,11 @@ fn finished_page(
         jobs.push(v);
     }
     // `next` is the last id returned, as for live jobs.
-    let next = next.and_then(|_| jobs.last().and_then(|j| j.get("id")).and_then(|i| i.as_u64()));
+    let next = next.and_then(|_| {
+        jobs.last()
+            .and_then(|j| j.get("id"))
+            .and_then(|i| i.as_u64())
+    });
     JobList { jobs, next }
 }
 
@@ -437,5 +450,12 @@ async fn cancel(
         }
         json_reply(StatusCode::OK, &finished_or_id(e, JobId(id)))
     });
-    Ok(execute(&st, &caller, idem, vec![Command::Cancel(JobId(id))], respond).await)
+    Ok(execute(
+        &st,
+        &caller,
+        idem,
+        vec![Command::Cancel(JobId(id))],
+        respond,
+    )
+    .await)
 }

@@ -102,8 +102,16 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Res
     let value = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let code = if inner.is_data() { "bad_field" } else { "bad_json" };
-        let field = if path == "." { "body".to_string() } else { path };
+        let code = if inner.is_data() {
+            "bad_field"
+        } else {
+            "bad_json"
+        };
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
         ApiError::bad(code, &field, format!("{field}: {inner}"))
     })?;
     Ok(value)

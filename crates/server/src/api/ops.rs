@@ -10,7 +10,9 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
-use super::{AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json};
+use super::{
+    AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json,
+};
 use crate::engine::Engine;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -105,7 +107,6 @@ fn reason(r: String) -> Result<String, ApiError> {
     }
     Ok(r)
 }
-
 
 /// Drain a tray: no new work; running jobs finish
 #[utoipa::path(post, path = "/v1/trays/{building}/{hall}/{rack}/{tray}/drain", tag = "operations",
@@ -255,14 +256,21 @@ async fn power_cap(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    operate(&st, &caller, &headers, "/v1/power-caps", &body, |p: PowerCapBody| {
-        let scope = if p.scope == "campus" {
-            PowerScope::Campus
-        } else {
-            PowerScope::Building(p.scope)
-        };
-        Ok(Command::SetPowerCap { scope, kw: p.kw })
-    })
+    operate(
+        &st,
+        &caller,
+        &headers,
+        "/v1/power-caps",
+        &body,
+        |p: PowerCapBody| {
+            let scope = if p.scope == "campus" {
+                PowerScope::Campus
+            } else {
+                PowerScope::Building(p.scope)
+            };
+            Ok(Command::SetPowerCap { scope, kw: p.kw })
+        },
+    )
     .await
 }
 
@@ -280,8 +288,13 @@ async fn reserve(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    operate(&st, &caller, &headers, "/v1/reservations", &body, |r: ReservationSpec| {
-        Ok(Command::Reserve(r))
-    })
+    operate(
+        &st,
+        &caller,
+        &headers,
+        "/v1/reservations",
+        &body,
+        |r: ReservationSpec| Ok(Command::Reserve(r)),
+    )
     .await
 }

@@ -14,7 +14,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
 use super::ops::operator_only;
-use super::{AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json};
+use super::{
+    AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json,
+};
 use crate::engine::Engine;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -27,7 +29,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The tree under the caller's scope, each node with its usage per SKU.
 #[utoipa::path(get, path = "/v1/tenants", tag = "tenancy",
     responses((status = 200, description = "Nodes in tree order", body = Vec<TenantUsage>)))]
-async fn tree(State(st): State<AppState>, caller: Caller) -> Result<Json<Vec<TenantUsage>>, ApiError> {
+async fn tree(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TenantUsage>>, ApiError> {
     let e = st.read();
     let root = match &caller.scope {
         Some(s) => s.clone(),
@@ -89,7 +94,14 @@ async fn create(
     let idem = idempotency(&headers, "POST", "/v1/tenants", &body)?;
     let spec: TenantSpec = parse_json(&headers, &body)?;
     let name = spec.name.clone();
-    Ok(execute(&st, &caller, idem, vec![Command::CreateTenant(spec)], Box::new(tenant_reply(name))).await)
+    Ok(execute(
+        &st,
+        &caller,
+        idem,
+        vec![Command::CreateTenant(spec)],
+        Box::new(tenant_reply(name)),
+    )
+    .await)
 }
 
 /// Changes to a node; fields left out stay as they are.
@@ -130,7 +142,14 @@ async fn update(
         weight: p.weight,
         contracts: p.contracts,
     };
-    Ok(execute(&st, &caller, idem, vec![Command::UpdateTenant(update)], Box::new(tenant_reply(name))).await)
+    Ok(execute(
+        &st,
+        &caller,
+        idem,
+        vec![Command::UpdateTenant(update)],
+        Box::new(tenant_reply(name)),
+    )
+    .await)
 }
 
 /// Retire a node with no live jobs and no live children
@@ -160,6 +179,12 @@ async fn retire(
             },
         )
     });
-    Ok(execute(&st, &caller, idem, vec![Command::RetireTenant { name }], respond).await)
+    Ok(execute(
+        &st,
+        &caller,
+        idem,
+        vec![Command::RetireTenant { name }],
+        respond,
+    )
+    .await)
 }
-

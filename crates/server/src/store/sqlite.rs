@@ -56,8 +56,10 @@ impl SqliteStore {
         let conn = Connection::open(&path).map_err(sql)?;
         // WAL: readers never block the writer; FULL: each commit is synced
         // before it returns, which is what makes an acknowledgement safe.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(sql)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql)?;
         conn.execute_batch(SCHEMA).map_err(sql)?;
         Ok(SqliteStore {
             dir: dir.to_path_buf(),
