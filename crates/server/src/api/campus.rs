@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::{AppState, Caller};
 use crate::engine::Engine;
 
@@ -96,7 +96,7 @@ fn hall_reading(h: &abilene_control::HallReading) -> HallReadingOut {
 
 /// The campus: counts, draw and caps per building, the plant's readings
 #[utoipa::path(get, path = "/v1/campus", tag = "campus",
-    responses((status = 200, description = "The campus", body = CampusOut)))]
+    responses((status = 200, description = "The campus", body = CampusOut), super::ReadErrors))]
 async fn campus(State(st): State<AppState>, _caller: Caller) -> Json<CampusOut> {
     let e = st.read();
     Json(CampusOut {
@@ -126,8 +126,7 @@ fn unknown(field: &str, e: impl std::fmt::Display) -> ApiError {
 /// A building
 #[utoipa::path(get, path = "/v1/buildings/{building}", tag = "campus",
     params(("building" = String, Path, description = "e.g. B1")),
-    responses((status = 200, description = "The building", body = BuildingOut),
-              (status = 404, description = "Unknown name", body = ErrorBody)))]
+    responses((status = 200, description = "The building", body = BuildingOut), super::ReadErrors))]
 async fn building(
     State(st): State<AppState>,
     _caller: Caller,
@@ -170,8 +169,7 @@ pub struct HallOut {
 /// A hall
 #[utoipa::path(get, path = "/v1/halls/{building}/{hall}", tag = "campus",
     params(("building" = String, Path, description = "e.g. B1"), ("hall" = String, Path, description = "e.g. H1")),
-    responses((status = 200, description = "The hall", body = HallOut),
-              (status = 404, description = "Unknown name", body = ErrorBody)))]
+    responses((status = 200, description = "The hall", body = HallOut), super::ReadErrors))]
 async fn hall(
     State(st): State<AppState>,
     _caller: Caller,
@@ -202,8 +200,7 @@ async fn hall(
 /// A rack
 #[utoipa::path(get, path = "/v1/racks/{building}/{hall}/{rack}", tag = "campus",
     params(("building" = String, Path), ("hall" = String, Path), ("rack" = String, Path, description = "e.g. R0001")),
-    responses((status = 200, description = "The rack and its trays", body = RackView),
-              (status = 404, description = "Unknown name", body = ErrorBody)))]
+    responses((status = 200, description = "The rack and its trays", body = RackView), super::ReadErrors))]
 async fn rack(
     State(st): State<AppState>,
     _caller: Caller,
@@ -227,8 +224,7 @@ pub struct TrayOut {
 /// A tray
 #[utoipa::path(get, path = "/v1/trays/{building}/{hall}/{rack}/{tray}", tag = "campus",
     params(("building" = String, Path), ("hall" = String, Path), ("rack" = String, Path), ("tray" = String, Path, description = "e.g. T01")),
-    responses((status = 200, description = "The tray", body = TrayOut),
-              (status = 404, description = "Unknown name", body = ErrorBody)))]
+    responses((status = 200, description = "The tray", body = TrayOut), super::ReadErrors))]
 async fn tray(
     State(st): State<AppState>,
     _caller: Caller,

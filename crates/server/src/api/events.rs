@@ -16,7 +16,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::{AppState, Caller};
 use crate::engine::{EventId, StreamEvent};
 
@@ -25,10 +25,22 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Start after this event id (as `Last-Event-ID`); from now if left out.
+    #[param(pattern = r"^[0-9]{1,19}-[0-9]{1,10}$")]
     pub after: Option<String>,
+}
+
+/// The header a reconnecting client sends.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct ResumeHeader {
+    /// Resume after this event id (`SEQ-INDEX`).
+    #[serde(rename = "Last-Event-ID")]
+    #[param(pattern = r"^[0-9]{1,19}-[0-9]{1,10}$")]
+    pub last_event_id: Option<String>,
 }
 
 struct Cursor {
@@ -47,10 +59,10 @@ struct Cursor {
 /// `power_cap`, ...), its `data` JSON. An `events_lost` event ends the
 /// stream when events the client asked for are no longer kept.
 #[utoipa::path(get, path = "/v1/events", tag = "events",
-    params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this id")),
+    params(EventsQuery, ResumeHeader),
     responses((status = 200, description = "The stream", content_type = "text/event-stream", body = String),
-              (status = 400, description = "Bad id", body = ErrorBody),
-              (status = 410, description = "The events after that id are no longer kept", body = ErrorBody)))]
+        (status = 410, description = "The events after that id are no longer kept", body = super::error::ErrorBody),
+        super::ReadErrors))]
 async fn events(
     State(st): State<AppState>,
     caller: Caller,
@@ -58,16 +70,20 @@ async fn events(
     q: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let Query(q) = q?;
-    let from_header = headers
-        .get("last-event-id")
-        .map(|v| v.to_str().unwrap_or("?").to_string());
-    let asked = match q.after.or(from_header) {
-        Some(s) => Some(
-            s.parse::<EventId>()
-                .map_err(|why| ApiError::bad("bad_event_id", "Last-Event-ID", why))?,
-        ),
+    let parse = |s: &str, field: &str| {
+        s.parse::<EventId>()
+            .map_err(|why| ApiError::bad("bad_event_id", field, why))
+    };
+    // Each given form must read; the query wins over the header.
+    let from_header = match headers.get("last-event-id") {
+        Some(v) => Some(parse(v.to_str().unwrap_or("?"), "Last-Event-ID")?),
         None => None,
     };
+    let from_query = match &q.after {
+        Some(s) => Some(parse(s, "after")?),
+        None => None,
+    };
+    let asked = from_query.or(from_header);
     // Subscribe first, then read what is kept: nothing falls between.
     let rx = st.events.subscribe();
     let (backlog, last) = {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::{
     AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json,
 };
@@ -159,18 +159,9 @@ pub fn default_sku(e: &Engine) -> String {
 /// `Idempotency-Key` to retry safely after a timeout or a crash.
 #[utoipa::path(post, path = "/v1/jobs", tag = "jobs",
     request_body = SubmitJob,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once (1-255 characters)")),
+    params(super::IdempotencyHeader),
     responses(
-        (status = 201, description = "Accepted: pending or running", body = JobView),
-        (status = 400, description = "Bad input", body = ErrorBody),
-        (status = 404, description = "Unknown name", body = ErrorBody),
-        (status = 409, description = "Conflict", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Can never run: over quota, impossible shape, key reused", body = ErrorBody),
-        (status = 429, description = "Queue full; retry", body = ErrorBody),
-        (status = 503, description = "Not taking commands", body = ErrorBody),
-    ))]
+        (status = 201, description = "Accepted: pending or running", body = JobView), super::CommandErrors))]
 async fn submit(
     State(st): State<AppState>,
     caller: Caller,
@@ -229,6 +220,7 @@ pub enum StateName {
 
 /// Filters and paging of the job list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// A tenant node: its subtree's jobs only.
@@ -238,8 +230,10 @@ pub struct ListQuery {
     pub state: Option<StateName>,
     pub kind: Option<KindName>,
     /// The cursor: the `next` of the page before.
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     pub after: Option<u64>,
     /// Jobs per page, 1 to 1000; 100 if left out.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -257,16 +251,22 @@ pub struct JobList {
 /// List jobs
 #[utoipa::path(get, path = "/v1/jobs", tag = "jobs", params(ListQuery),
     responses(
-        (status = 200, description = "A page of jobs", body = JobList),
-        (status = 400, description = "Bad query", body = ErrorBody),
-        (status = 404, description = "Unknown tenant", body = ErrorBody),
-    ))]
+        (status = 200, description = "A page of jobs", body = JobList), super::ReadErrors))]
 async fn list(
     State(st): State<AppState>,
     caller: Caller,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = q?;
+    if let Some(a) = q.after
+        && a > i64::MAX as u64
+    {
+        return Err(ApiError::bad(
+            "bad_value",
+            "after",
+            format!("after = {a}: job ids are at most {}", i64::MAX),
+        ));
+    }
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::bad(
@@ -375,10 +375,7 @@ fn kind_str(k: KindName) -> &'static str {
 #[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs",
     params(("id" = u64, Path, description = "Job id")),
     responses(
-        (status = 200, description = "A live job (JobDetail) or a finished one (FinishedView)", body = JobAnswer),
-        (status = 400, description = "Bad id", body = ErrorBody),
-        (status = 404, description = "Unknown job", body = ErrorBody),
-    ))]
+        (status = 200, description = "A live job (JobDetail) or a finished one (FinishedView)", body = JobAnswer), super::ReadErrors))]
 async fn show(
     State(st): State<AppState>,
     caller: Caller,
@@ -424,12 +421,9 @@ fn unknown_job(id: u64) -> ApiError {
 /// Cancel a job
 #[utoipa::path(post, path = "/v1/jobs/{id}/cancel", tag = "jobs",
     params(("id" = u64, Path, description = "Job id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once")),
+           super::IdempotencyHeader),
     responses(
-        (status = 200, description = "Cancelled: the job as it ended", body = FinishedView),
-        (status = 400, description = "Bad id", body = ErrorBody),
-        (status = 404, description = "Unknown or finished job", body = ErrorBody),
-    ))]
+        (status = 200, description = "Cancelled: the job as it ended", body = FinishedView), super::CommandErrors))]
 async fn cancel(
     State(st): State<AppState>,
     caller: Caller,

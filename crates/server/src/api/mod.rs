@@ -233,7 +233,7 @@ pub fn first_reject(results: &[abilene_scheduler::CommandResult]) -> Option<Repl
         description = "The control plane of a gigawatt AI campus: jobs, inventory, operations, tenancy, events.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(error::ErrorBody))
+    components(schemas(error::ErrorBody, jobs::StateName, crate::engine::KindName))
 )]
 struct ApiDoc;
 
@@ -305,4 +305,63 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for RawBody {
             }
         }
     }
+}
+
+/// The `Idempotency-Key` header every command takes.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyHeader {
+    /// Makes a retried request act once: 1 to 255 visible ASCII
+    /// characters, private to the caller. The same key with another
+    /// request is refused (422 `idempotency_key_reused`).
+    #[serde(rename = "Idempotency-Key")]
+    #[param(pattern = r"^[!-~]{1,255}$")]
+    pub idempotency_key: Option<String>,
+}
+
+/// What any command may answer besides success.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum CommandErrors {
+    /// Bad input: malformed JSON, a wrong type, an unknown field, a value
+    /// out of range, a bad header
+    #[response(status = 400)]
+    BadRequest(error::ErrorBody),
+    /// Only the operator may do this
+    #[response(status = 403)]
+    Forbidden(error::ErrorBody),
+    /// An unknown job, tenant, tray, rack, hall or building
+    #[response(status = 404)]
+    NotFound(error::ErrorBody),
+    /// It exists already, or is in use
+    #[response(status = 409)]
+    Conflict(error::ErrorBody),
+    /// The body is over 256 KiB
+    #[response(status = 413)]
+    TooLarge(error::ErrorBody),
+    /// The body is not `application/json`
+    #[response(status = 415)]
+    NotJson(error::ErrorBody),
+    /// Understood but refused: over quota, a shape the campus cannot
+    /// hold, an idempotency key reused
+    #[response(status = 422)]
+    Refused(error::ErrorBody),
+    /// The command queue is full: retry with the same key
+    #[response(status = 429)]
+    Busy(error::ErrorBody),
+    /// Not taking commands (shutting down, or the store failed)
+    #[response(status = 503)]
+    Unavailable(error::ErrorBody),
+}
+
+/// What any read may answer besides success.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum ReadErrors {
+    /// A bad query or path
+    #[response(status = 400)]
+    BadRequest(error::ErrorBody),
+    /// Unknown
+    #[response(status = 404)]
+    NotFound(error::ErrorBody),
 }

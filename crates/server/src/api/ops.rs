@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::{
     AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json,
 };
@@ -112,10 +112,8 @@ fn reason(r: String) -> Result<String, ApiError> {
 #[utoipa::path(post, path = "/v1/trays/{building}/{hall}/{rack}/{tray}/drain", tag = "operations",
     request_body = DrainBody,
     params(("building" = String, Path), ("hall" = String, Path), ("rack" = String, Path), ("tray" = String, Path),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once")),
-    responses((status = 200, description = "Drained", body = Done),
-              (status = 400, description = "Bad input", body = ErrorBody),
-              (status = 404, description = "Unknown name", body = ErrorBody)))]
+           super::IdempotencyHeader),
+    responses((status = 200, description = "Drained", body = Done), super::CommandErrors))]
 async fn tray_drain(
     State(st): State<AppState>,
     caller: Caller,
@@ -138,10 +136,8 @@ async fn tray_drain(
 #[utoipa::path(post, path = "/v1/trays/{building}/{hall}/{rack}/{tray}/resume", tag = "operations",
     request_body(content = Option<Empty>, description = "Nothing, or `{}`"),
     params(("building" = String, Path), ("hall" = String, Path), ("rack" = String, Path), ("tray" = String, Path),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once")),
-    responses((status = 200, description = "Resumed", body = Done),
-              (status = 400, description = "Bad input", body = ErrorBody),
-              (status = 404, description = "Unknown name", body = ErrorBody)))]
+           super::IdempotencyHeader),
+    responses((status = 200, description = "Resumed", body = Done), super::CommandErrors))]
 async fn tray_resume(
     State(st): State<AppState>,
     caller: Caller,
@@ -163,10 +159,8 @@ async fn tray_resume(
 #[utoipa::path(post, path = "/v1/trays/{building}/{hall}/{rack}/{tray}/repaired", tag = "operations",
     request_body(content = Option<Empty>, description = "Nothing, or `{}`"),
     params(("building" = String, Path), ("hall" = String, Path), ("rack" = String, Path), ("tray" = String, Path),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once")),
-    responses((status = 200, description = "Back in service", body = Done),
-              (status = 400, description = "Bad input", body = ErrorBody),
-              (status = 404, description = "Unknown name", body = ErrorBody)))]
+           super::IdempotencyHeader),
+    responses((status = 200, description = "Back in service", body = Done), super::CommandErrors))]
 async fn tray_repaired(
     State(st): State<AppState>,
     caller: Caller,
@@ -186,10 +180,8 @@ async fn tray_repaired(
 #[utoipa::path(post, path = "/v1/racks/{building}/{hall}/{rack}/drain", tag = "operations",
     request_body = DrainBody,
     params(("building" = String, Path), ("hall" = String, Path), ("rack" = String, Path),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once")),
-    responses((status = 200, description = "Drained", body = Done),
-              (status = 400, description = "Bad input", body = ErrorBody),
-              (status = 404, description = "Unknown name", body = ErrorBody)))]
+           super::IdempotencyHeader),
+    responses((status = 200, description = "Drained", body = Done), super::CommandErrors))]
 async fn rack_drain(
     State(st): State<AppState>,
     caller: Caller,
@@ -212,10 +204,8 @@ async fn rack_drain(
 #[utoipa::path(post, path = "/v1/racks/{building}/{hall}/{rack}/resume", tag = "operations",
     request_body(content = Option<Empty>, description = "Nothing, or `{}`"),
     params(("building" = String, Path), ("hall" = String, Path), ("rack" = String, Path),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once")),
-    responses((status = 200, description = "Resumed", body = Done),
-              (status = 400, description = "Bad input", body = ErrorBody),
-              (status = 404, description = "Unknown name", body = ErrorBody)))]
+           super::IdempotencyHeader),
+    responses((status = 200, description = "Resumed", body = Done), super::CommandErrors))]
 async fn rack_resume(
     State(st): State<AppState>,
     caller: Caller,
@@ -246,10 +236,8 @@ pub struct PowerCapBody {
 /// Set or lift a power cap on the campus or a building
 #[utoipa::path(post, path = "/v1/power-caps", tag = "operations",
     request_body = PowerCapBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once")),
-    responses((status = 200, description = "Set", body = Done),
-              (status = 400, description = "Bad input", body = ErrorBody),
-              (status = 404, description = "Unknown building", body = ErrorBody)))]
+    params(super::IdempotencyHeader),
+    responses((status = 200, description = "Set", body = Done), super::CommandErrors))]
 async fn power_cap(
     State(st): State<AppState>,
     caller: Caller,
@@ -277,11 +265,8 @@ async fn power_cap(
 /// Reserve trays for maintenance (no owner) or a tenant's contract
 #[utoipa::path(post, path = "/v1/reservations", tag = "operations",
     request_body = ReservationSpec,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once")),
-    responses((status = 200, description = "Reserved", body = Done),
-              (status = 400, description = "Bad input", body = ErrorBody),
-              (status = 404, description = "Unknown name", body = ErrorBody),
-              (status = 409, description = "Duplicate id", body = ErrorBody)))]
+    params(super::IdempotencyHeader),
+    responses((status = 200, description = "Reserved", body = Done), super::CommandErrors))]
 async fn reserve(
     State(st): State<AppState>,
     caller: Caller,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::ops::operator_only;
 use super::{
     AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json,
@@ -28,7 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The tree under the caller's scope, each node with its usage per SKU.
 #[utoipa::path(get, path = "/v1/tenants", tag = "tenancy",
-    responses((status = 200, description = "Nodes in tree order", body = Vec<TenantUsage>)))]
+    responses((status = 200, description = "Nodes in tree order", body = Vec<TenantUsage>), super::ReadErrors))]
 async fn tree(
     State(st): State<AppState>,
     caller: Caller,
@@ -47,8 +47,7 @@ async fn tree(
 /// A node and its subtree, with usage vs guarantee vs borrowed per SKU
 #[utoipa::path(get, path = "/v1/tenants/{name}", tag = "tenancy",
     params(("name" = String, Path, description = "A tenant node")),
-    responses((status = 200, description = "The node first, then its subtree", body = Vec<TenantUsage>),
-              (status = 404, description = "Unknown tenant", body = ErrorBody)))]
+    responses((status = 200, description = "The node first, then its subtree", body = Vec<TenantUsage>), super::ReadErrors))]
 async fn show(
     State(st): State<AppState>,
     caller: Caller,
@@ -79,11 +78,8 @@ fn tenant_reply(
 /// Create a tenant node under an existing parent
 #[utoipa::path(post, path = "/v1/tenants", tag = "tenancy",
     request_body = TenantSpec,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once")),
-    responses((status = 200, description = "Created", body = TenantUsage),
-              (status = 400, description = "Bad input", body = ErrorBody),
-              (status = 404, description = "Unknown parent", body = ErrorBody),
-              (status = 409, description = "Exists", body = ErrorBody)))]
+    params(super::IdempotencyHeader),
+    responses((status = 200, description = "Created", body = TenantUsage), super::CommandErrors))]
 async fn create(
     State(st): State<AppState>,
     caller: Caller,
@@ -121,10 +117,8 @@ pub struct TenantPatch {
 #[utoipa::path(patch, path = "/v1/tenants/{name}", tag = "tenancy",
     request_body = TenantPatch,
     params(("name" = String, Path, description = "A tenant node"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once")),
-    responses((status = 200, description = "Updated", body = TenantUsage),
-              (status = 400, description = "Bad input", body = ErrorBody),
-              (status = 404, description = "Unknown tenant", body = ErrorBody)))]
+           super::IdempotencyHeader),
+    responses((status = 200, description = "Updated", body = TenantUsage), super::CommandErrors))]
 async fn update(
     State(st): State<AppState>,
     caller: Caller,
@@ -155,10 +149,8 @@ async fn update(
 /// Retire a node with no live jobs and no live children
 #[utoipa::path(post, path = "/v1/tenants/{name}/retire", tag = "tenancy",
     params(("name" = String, Path, description = "A tenant node"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request act once")),
-    responses((status = 200, description = "Retired", body = super::ops::Done),
-              (status = 404, description = "Unknown tenant", body = ErrorBody),
-              (status = 409, description = "Still in use", body = ErrorBody)))]
+           super::IdempotencyHeader),
+    responses((status = 200, description = "Retired", body = super::ops::Done), super::CommandErrors))]
 async fn retire(
     State(st): State<AppState>,
     caller: Caller,
