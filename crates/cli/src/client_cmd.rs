@@ -146,7 +146,13 @@ fn print(
     }
     match conn.output {
         Output::Json => outln!("{}", serde_json::to_string_pretty(&a.body)?),
-        Output::Table => out!("{}", human(&a.body)?),
+        Output::Table => {
+            let text = human(&a.body)?;
+            out!("{text}");
+            if !text.ends_with('\n') {
+                outln!();
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -479,6 +485,15 @@ pub fn tenant(conn: &Conn, c: TenantCommand) -> Result<ExitCode> {
     }
 }
 
+/// At most `n` characters of `s`, with an ellipsis if cut (a start event
+/// names every tray of its job).
+fn clip(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 pub fn events(conn: &Conn, a: &EventsArgs) -> Result<ExitCode> {
     let cl = Client::new(&conn.server)?;
     let mut stream = cl.events(a.after.as_deref())?;
@@ -490,7 +505,7 @@ pub fn events(conn: &Conn, a: &EventsArgs) -> Result<ExitCode> {
         n += 1;
         match conn.output {
             Output::Json => outln!("{}", e.data),
-            Output::Table => outln!("{:>12}  {:<18} {}", e.id, e.kind, e.data),
+            Output::Table => outln!("{:>12}  {:<18} {}", e.id, e.kind, clip(&e.data, 160)),
         }
         if e.kind == "events_lost" {
             eprintln!(

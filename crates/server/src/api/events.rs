@@ -43,6 +43,17 @@ pub struct ResumeHeader {
     pub last_event_id: Option<String>,
 }
 
+/// One server-sent event, as the stream frames it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SseFrame {
+    /// The log position `SEQ-INDEX`; send it back as `Last-Event-ID`.
+    pub id: Option<String>,
+    /// The kind: `started`, `finished`, `tray_down`, ...
+    pub event: Option<String>,
+    /// JSON: `{"id":..,"at":<campus seconds>,"<kind>":{...}}`.
+    pub data: String,
+}
+
 struct Cursor {
     st: AppState,
     scope: Option<String>,
@@ -60,7 +71,7 @@ struct Cursor {
 /// stream when events the client asked for are no longer kept.
 #[utoipa::path(get, path = "/v1/events", tag = "events",
     params(EventsQuery, ResumeHeader),
-    responses((status = 200, description = "The stream", content_type = "text/event-stream", body = String),
+    responses((status = 200, description = "The stream", content_type = "text/event-stream", body = SseFrame),
         (status = 410, description = "The events after that id are no longer kept", body = super::error::ErrorBody),
         super::ReadErrors))]
 async fn events(

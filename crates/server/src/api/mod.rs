@@ -129,12 +129,17 @@ pub fn idempotency(
         return Ok(None);
     };
     let bad = |why: &str| ApiError::bad("bad_idempotency_key", "Idempotency-Key", why.to_string());
-    let key = v
-        .to_str()
-        .map_err(|_| bad("Idempotency-Key must be visible ASCII"))?;
-    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+    let bytes = v.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_IDEMPOTENCY_KEY {
         return Err(bad("Idempotency-Key must be 1 to 255 characters"));
     }
+    // Visible ASCII without spaces: the documented pattern `^[!-~]{1,255}$`.
+    if !bytes.iter().all(|b| (b'!'..=b'~').contains(b)) {
+        return Err(bad(
+            "Idempotency-Key must be visible ASCII characters, no spaces",
+        ));
+    }
+    let key = String::from_utf8_lossy(bytes);
     let mut h = Sha256::new();
     h.update(method.as_bytes());
     h.update(b" ");
