@@ -24,6 +24,9 @@ pub const API_JOB_BASE: u64 = 1 << 40;
 /// are gone and a client asking for them is told so. At 16 events a
 /// second, about 70 minutes.
 pub const EVENTS_KEPT: usize = 65_536;
+/// ...and at most this many bytes of them: a frontier run's start names
+/// every one of its trays (25,000 names, about 500 KB).
+pub const EVENTS_KEPT_BYTES: usize = 64 << 20;
 
 /// Idempotent replies kept; the oldest are forgotten first. Stripe keeps
 /// keys 24 hours; at 10,000 submissions a second a million is 100 s of
@@ -43,15 +46,14 @@ struct JobHead {
 }
 
 /// A finished job as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FinishedView {
     pub id: u64,
     pub project: String,
     pub sku: String,
     pub kind: KindName,
     pub gpus: u32,
-    /// Always `finished`.
-    pub state: &'static str,
+    pub state: FinishedState,
     pub outcome: OutcomeName,
     pub submitted: Time,
     pub started: Option<Time>,
@@ -74,7 +76,44 @@ impl From<KindFilter> for KindName {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+/// The state of every finished job.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishedState {
+    Finished,
+}
+
+/// A finished job in memory: names shared, about 80 bytes.
+#[derive(Debug, Clone)]
+struct FinishedRecord {
+    project: Arc<str>,
+    sku: Arc<str>,
+    kind: KindName,
+    outcome: OutcomeName,
+    gpus: u32,
+    submitted: Time,
+    started: Option<Time>,
+    finished: Time,
+}
+
+impl FinishedRecord {
+    fn view(&self, id: u64) -> FinishedView {
+        FinishedView {
+            id,
+            project: self.project.to_string(),
+            sku: self.sku.to_string(),
+            kind: self.kind,
+            gpus: self.gpus,
+            state: FinishedState::Finished,
+            outcome: self.outcome,
+            submitted: self.submitted,
+            started: self.started,
+            finished: self.finished,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeName {
     Completed,
@@ -147,10 +186,13 @@ pub struct Engine {
     pub next_job_id: u64,
     pub plant: Option<PlantReading>,
     heads: HashMap<JobId, JobHead>,
-    finished: BTreeMap<u64, Arc<str>>,
+    finished: BTreeMap<u64, FinishedRecord>,
+    /// Finished jobs by project, for listings of a subtree.
+    finished_by_project: BTreeMap<Arc<str>, std::collections::BTreeSet<u64>>,
     replies: HashMap<(String, String), StoredReply>,
     reply_order: VecDeque<(String, String)>,
     events: VecDeque<StreamEvent>,
+    events_bytes: usize,
     /// The newest event no longer kept, if any.
     forgotten_through: Option<EventId>,
     /// Interned project and SKU names: a million finished jobs share a
@@ -168,9 +210,11 @@ impl Engine {
             plant: None,
             heads: HashMap::new(),
             finished: BTreeMap::new(),
+            finished_by_project: BTreeMap::new(),
             replies: HashMap::new(),
             reply_order: VecDeque::new(),
             events: VecDeque::new(),
+            events_bytes: 0,
             forgotten_through: None,
             names: HashMap::new(),
         };
@@ -222,7 +266,10 @@ impl Engine {
     /// Loads what a store kept of finished jobs and replies.
     pub fn load(&mut self, finished: Vec<FinishedJob>, replies: Vec<StoredReply>) {
         for f in finished {
-            self.finished.insert(f.id, Arc::from(f.body));
+            match serde_json::from_str::<FinishedView>(&f.body) {
+                Ok(v) => self.keep_finished(v),
+                Err(e) => tracing::warn!("finished job {} in the store does not read: {e}", f.id),
+            }
         }
         for r in replies {
             self.remember_reply(r);
@@ -251,25 +298,69 @@ impl Engine {
         }
     }
 
-    pub fn finished_job(&self, id: u64) -> Option<&Arc<str>> {
-        self.finished.get(&id)
+    pub fn finished_job(&self, id: u64) -> Option<FinishedView> {
+        self.finished.get(&id).map(|r| r.view(id))
     }
 
     pub fn finished_count(&self) -> usize {
         self.finished.len()
     }
 
-    /// Finished jobs after `after`, in id order, at most `limit`.
+    fn keep_finished(&mut self, v: FinishedView) {
+        let record = FinishedRecord {
+            project: self.intern(&v.project),
+            sku: self.intern(&v.sku),
+            kind: v.kind,
+            outcome: v.outcome,
+            gpus: v.gpus,
+            submitted: v.submitted,
+            started: v.started,
+            finished: v.finished,
+        };
+        self.finished_by_project
+            .entry(record.project.clone())
+            .or_default()
+            .insert(v.id);
+        self.finished.insert(v.id, record);
+    }
+
+    /// Finished jobs after `after`, in id order, at most `limit`, of the
+    /// projects `in_scope` admits and of `kind` if given; the walk merges
+    /// the admitted projects' sets, so it costs what it returns (plus the
+    /// jobs of another kind it skips).
     pub fn finished_jobs(
         &self,
+        in_scope: impl Fn(&str) -> bool,
+        kind: Option<KindName>,
         after: Option<u64>,
         limit: usize,
-    ) -> impl Iterator<Item = (u64, &Arc<str>)> {
+    ) -> Vec<FinishedView> {
         let from = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-        self.finished
-            .range((from, std::ops::Bound::Unbounded))
-            .take(limit)
-            .map(|(k, v)| (*k, v))
+        let mut heads: Vec<_> = self
+            .finished_by_project
+            .iter()
+            .filter(|(p, _)| in_scope(p))
+            .map(|(_, ids)| ids.range((from, std::ops::Bound::Unbounded)).peekable())
+            .collect();
+        let mut out = Vec::new();
+        while out.len() < limit {
+            let mut best: Option<(usize, u64)> = None;
+            for (i, h) in heads.iter_mut().enumerate() {
+                if let Some(&&id) = h.peek()
+                    && best.is_none_or(|(_, b)| id < b)
+                {
+                    best = Some((i, id));
+                }
+            }
+            let Some((i, id)) = best else { break };
+            heads[i].next();
+            if let Some(r) = self.finished.get(&id)
+                && kind.is_none_or(|k| k == r.kind)
+            {
+                out.push(r.view(id));
+            }
+        }
+        out
     }
 
     /// Events after `after` that are still kept; Err with the oldest kept
@@ -362,12 +453,15 @@ impl Engine {
                 .push(self.stream_event(id, record.time, e, &mut applied.finished));
         }
         for e in &applied.events {
+            self.events_bytes += e.data.len();
             self.events.push_back(e.clone());
         }
-        while self.events.len() > EVENTS_KEPT {
-            if let Some(old) = self.events.pop_front() {
-                self.forget_through(old.id);
-            }
+        while self.events.len() > EVENTS_KEPT || self.events_bytes > EVENTS_KEPT_BYTES {
+            let Some(old) = self.events.pop_front() else {
+                break;
+            };
+            self.events_bytes -= old.data.len();
+            self.forget_through(old.id);
         }
         applied.scheduler_events = out.events;
         applied
@@ -413,14 +507,14 @@ impl Engine {
                         sku: h.sku.to_string(),
                         kind: h.kind.into(),
                         gpus: h.gpus,
-                        state: "finished",
+                        state: FinishedState::Finished,
                         outcome: (*outcome).into(),
                         submitted: h.submitted,
                         started: h.started,
                         finished: at,
                     };
                     let body = serde_json::to_string(&view).unwrap_or_default();
-                    self.finished.insert(job.0, Arc::from(body.as_str()));
+                    self.keep_finished(view);
                     finished.push(FinishedJob { id: job.0, body });
                 }
             }
@@ -495,4 +589,122 @@ fn command_notice(c: &Command) -> Option<(&'static str, String)> {
         }
     };
     Some((kind, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abilene_model::Campus;
+    use abilene_scheduler::{Config, JobSpec, TenantSpec};
+
+    fn engine() -> Engine {
+        let p = abilene_model::preset::preset("tiny").unwrap();
+        let campus = Arc::new(Campus::load(p.file, p.toml).unwrap());
+        let tenants = vec![
+            TenantSpec::new("op", None),
+            TenantSpec::new("a", Some("op")),
+            TenantSpec::new("b", Some("op")),
+        ];
+        let sched = Scheduler::with_campus(campus, Config::default(), &tenants).unwrap();
+        Engine::new(sched, 0, 0)
+    }
+
+    fn record(e: &Engine, time: Time, commands: Vec<Command>) -> LogRecord {
+        LogRecord {
+            seq: e.seq + 1,
+            time,
+            commands,
+        }
+    }
+
+    #[test]
+    fn event_ids_read_back_and_refuse_nonsense() {
+        let id = EventId { seq: 42, index: 3 };
+        assert_eq!(id.to_string().parse::<EventId>(), Ok(id));
+        for bad in [
+            "",
+            "42",
+            "42-",
+            "-3",
+            "x-1",
+            "1-2-3",
+            "99999999999999999999-0",
+        ] {
+            assert!(bad.parse::<EventId>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn finished_jobs_are_listed_by_scope_and_page_without_gaps() {
+        let mut e = engine();
+        let mut id = 0;
+        for t in 1..=6u64 {
+            let mut cmds = Vec::new();
+            for project in ["a", "b"] {
+                id += 1;
+                cmds.push(Command::Submit(JobSpec::training(
+                    id,
+                    project,
+                    "gb200-nvl72",
+                    4,
+                )));
+            }
+            let r = record(&e, t, cmds);
+            e.apply(&r);
+        }
+        let done: Vec<Command> = (1..=id).map(|j| Command::Complete(JobId(j))).collect();
+        let r = record(&e, 100, done);
+        let applied = e.apply(&r);
+        assert_eq!(applied.finished.len(), 12);
+        assert_eq!(e.finished_count(), 12);
+        let a: Vec<u64> = e
+            .finished_jobs(|p| p == "a", None, None, 100)
+            .iter()
+            .map(|v| v.id)
+            .collect();
+        assert_eq!(a, vec![1, 3, 5, 7, 9, 11]);
+        // Pages of 5 over everything: no gap, no repeat.
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = e.finished_jobs(|_| true, None, after, 5);
+            if page.is_empty() {
+                break;
+            }
+            after = page.last().map(|v| v.id);
+            seen.extend(page.iter().map(|v| v.id));
+        }
+        assert_eq!(seen, (1..=12).collect::<Vec<_>>());
+        let v = e.finished_job(4).unwrap();
+        assert_eq!((v.project.as_str(), v.finished), ("b", 100));
+    }
+
+    #[test]
+    fn events_are_kept_in_order_and_a_forgotten_id_is_refused() {
+        let mut e = engine();
+        let r = record(
+            &e,
+            1,
+            vec![Command::Submit(JobSpec::training(1, "a", "gb200-nvl72", 4))],
+        );
+        let first = e.apply(&r).events;
+        assert_eq!(first.first().map(|x| x.kind), Some("started"));
+        let r = record(&e, 2, vec![Command::Complete(JobId(1))]);
+        e.apply(&r);
+        let after_first = e.events_after(first[0].id).unwrap();
+        assert_eq!(after_first.first().map(|x| x.kind), Some("finished"));
+        assert!(after_first.iter().all(|x| x.id > first[0].id));
+        e.forget_through(EventId {
+            seq: 1,
+            index: u32::MAX,
+        });
+        assert!(e.events_after(EventId { seq: 0, index: 0 }).is_err());
+        assert!(
+            e.events_after(EventId {
+                seq: 1,
+                index: u32::MAX
+            })
+            .is_ok()
+        );
+    }
 }

@@ -192,7 +192,7 @@ async fn submit(
 
 fn finished_or_id(e: &Engine, id: JobId) -> serde_json::Value {
     e.finished_job(id.0)
-        .and_then(|b| serde_json::from_str(b).ok())
+        .and_then(|v| serde_json::to_value(v).ok())
         .unwrap_or_else(|| serde_json::json!({ "id": id.0 }))
 }
 
@@ -327,44 +327,22 @@ fn finished_page(
     after: Option<u64>,
     limit: usize,
 ) -> JobList {
-    let mut jobs = Vec::new();
-    let mut next = None;
-    // Finished jobs are few per tenant next to the whole archive only when
-    // filtered; the walk is bounded by the archive's size.
-    for (id, body) in e.finished_jobs(after, usize::MAX) {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else {
-            continue;
-        };
-        let project = v.get("project").and_then(|p| p.as_str()).unwrap_or("");
-        if let Some(t) = tenant
-            && !e.sched.tenant_is_under(project, t)
-        {
-            continue;
-        }
-        if let Some(k) = kind
-            && v.get("kind").and_then(|k| k.as_str()) != Some(kind_str(k))
-        {
-            continue;
-        }
-        if jobs.len() == limit {
-            next = Some(id);
-            break;
-        }
-        jobs.push(v);
-    }
-    // `next` is the last id returned, as for live jobs.
-    let next = next.and_then(|_| {
-        jobs.last()
-            .and_then(|j| j.get("id"))
-            .and_then(|i| i.as_u64())
-    });
-    JobList { jobs, next }
-}
-
-fn kind_str(k: KindName) -> &'static str {
-    match k {
-        KindName::Training => "training",
-        KindName::Service => "service",
+    let in_scope = |p: &str| tenant.is_none_or(|t| e.sched.tenant_is_under(p, t));
+    // One more than a page says whether another follows.
+    let mut views = e.finished_jobs(in_scope, kind, after, limit + 1);
+    let more = views.len() > limit;
+    views.truncate(limit);
+    let next = if more {
+        views.last().map(|v| v.id)
+    } else {
+        None
+    };
+    JobList {
+        jobs: views
+            .iter()
+            .map(|v| serde_json::to_value(v).unwrap_or_default())
+            .collect(),
+        next,
     }
 }
 
@@ -387,10 +365,9 @@ async fn show(
         check_scope(&e, &caller, &d.view.project).map_err(|_| unknown_job(id))?;
         return Ok(axum::Json(d).into_response());
     }
-    if let Some(body) = e.finished_job(id)
-        && let Ok(v) = serde_json::from_str::<serde_json::Value>(body)
-    {
-        return scoped_finished(&e, &caller, id, v);
+    if let Some(v) = e.finished_job(id) {
+        check_scope(&e, &caller, &v.project).map_err(|_| unknown_job(id))?;
+        return Ok(axum::Json(JobAnswer::Finished(v)).into_response());
     }
     Err(unknown_job(id))
 }
@@ -401,17 +378,6 @@ async fn show(
 pub enum JobAnswer {
     Live(Box<JobDetail>),
     Finished(FinishedView),
-}
-
-fn scoped_finished(
-    e: &Engine,
-    caller: &Caller,
-    id: u64,
-    v: serde_json::Value,
-) -> Result<Response, ApiError> {
-    let project = v.get("project").and_then(|p| p.as_str()).unwrap_or("");
-    check_scope(e, caller, project).map_err(|_| unknown_job(id))?;
-    Ok(axum::Json(v).into_response())
 }
 
 fn unknown_job(id: u64) -> ApiError {
