@@ -25,8 +25,9 @@ const FALLBACK_PUE: f64 = 1.1;
 /// over a scheduler can tell which drains are its own.
 pub const NOT_COMMISSIONED: &str = "not yet commissioned";
 
-/// The policy's memory: which caps it set, so it lifts only its own.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The policy's memory: which caps it set, so it lifts only its own. It
+/// serialises so that a restarted server goes on with the same memory.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Controller {
     capped_buildings: Vec<String>,
     campus_capped: bool,

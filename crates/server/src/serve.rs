@@ -90,7 +90,7 @@ fn restore(
     store: &mut dyn Store,
     sc: &'static Scenario,
     campus: Arc<Campus>,
-) -> Result<(Engine, Restored, bool), ServeError> {
+) -> Result<(Engine, Controller, Restored, bool), ServeError> {
     let started = std::time::Instant::now();
     let rec = store.recover()?;
     let setup = |e: String| ServeError::Setup(e);
@@ -105,7 +105,7 @@ fn restore(
             replayed: 0,
             millis: started.elapsed().as_millis(),
         };
-        return Ok((Engine::new(sched, 0, 0), restored, true));
+        return Ok((Engine::new(sched, 0, 0), Controller::new(), restored, true));
     };
     let mut base = None;
     for (seq, bytes) in &rec.snapshots {
@@ -149,7 +149,12 @@ fn restore(
         replayed,
         millis: started.elapsed().as_millis(),
     };
-    Ok((engine, restored, false))
+    let control = match &rec.controller {
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| setup(format!("the control policy's memory does not read: {e}")))?,
+        None => Controller::new(),
+    };
+    Ok((engine, control, restored, false))
 }
 
 /// Runs a server until `shutdown` completes, then stops it cleanly:
@@ -183,7 +188,7 @@ pub async fn run(
     })?;
     let campus = Arc::new(sc.campus.clone());
     let mut store = SqliteStore::open(&opts.data)?;
-    let (engine, restored, fresh) = restore(&mut store, sc, campus)?;
+    let (engine, control, restored, fresh) = restore(&mut store, sc, campus)?;
     let fleet = fleet_for(sc, opts.seed, &engine.sched, fresh)?;
     let clock = CampusClock::new(engine.sched.now(), opts.speed).map_err(ServeError::Setup)?;
     let engine = Arc::new(RwLock::new(engine));
@@ -193,7 +198,8 @@ pub async fn run(
         engine: engine.clone(),
         store: Box::new(store),
         fleet,
-        control: Controller::new(),
+        committed_control: control.clone(),
+        control,
         clock,
         events: events.clone(),
         snapshot_every: opts.snapshot_every,

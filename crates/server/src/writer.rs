@@ -93,6 +93,8 @@ pub struct Writer {
     pub store: Box<dyn Store>,
     pub fleet: Box<dyn Fleet + Send>,
     pub control: Controller,
+    /// The policy's memory as last committed, to write it only on change.
+    pub committed_control: Controller,
     pub clock: CampusClock,
     pub events: broadcast::Sender<StreamEvent>,
     /// Commands between snapshots.
@@ -198,6 +200,10 @@ impl Writer {
             *last_pass = (Instant::now(), now);
         }
         commit.next_job_id = guard.next_job_id;
+        if self.control != self.committed_control {
+            commit.controller = serde_json::to_string(&self.control).ok();
+            self.committed_control = self.control.clone();
+        }
         let commands: u64 = commit.records.iter().map(|r| r.commands.len() as u64).sum();
         if !commit.is_empty() {
             self.store.commit(&commit)?;

@@ -43,6 +43,8 @@ pub struct Commit {
     pub replies: Vec<StoredReply>,
     pub finished: Vec<FinishedJob>,
     pub next_job_id: u64,
+    /// The control policy's memory (JSON), when it changed in this commit.
+    pub controller: Option<String>,
 }
 
 impl Commit {
@@ -57,6 +59,8 @@ pub struct Recovered {
     /// None for a new, empty store.
     pub header: Option<LogHeader>,
     pub next_job_id: u64,
+    /// The control policy's memory as last committed (JSON).
+    pub controller: Option<String>,
     /// The newest snapshot that reads back: (last record in it, bytes).
     pub snapshots: Vec<(u64, Vec<u8>)>,
     pub replies: Vec<StoredReply>,

@@ -185,6 +185,7 @@ impl Store for SqliteStore {
         Ok(Recovered {
             header: Some(header),
             next_job_id,
+            controller: self.meta("controller")?,
             snapshots,
             replies: self.load_replies()?,
             finished: self.load_finished()?,
@@ -244,6 +245,13 @@ impl Store for SqliteStore {
                 params![c.next_job_id.to_string()],
             )
             .map_err(sql)?;
+            if let Some(controller) = &c.controller {
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('controller', ?1)",
+                    params![controller],
+                )
+                .map_err(sql)?;
+            }
         }
         tx.commit().map_err(sql)
     }
@@ -356,6 +364,7 @@ mod tests {
                 body: "{}".into(),
             }],
             next_job_id: 9,
+            controller: Some("{}".into()),
         };
         s.commit(&commit).unwrap();
         drop(s);
@@ -363,6 +372,7 @@ mod tests {
         let r = s.recover().unwrap();
         assert_eq!(r.header, Some(header()));
         assert_eq!((r.last_seq, r.next_job_id), (1, 9));
+        assert_eq!(r.controller.as_deref(), Some("{}"));
         assert_eq!(r.replies, commit.replies);
         assert_eq!(r.finished, commit.finished);
         let mut seen = vec![];
