@@ -194,6 +194,7 @@ pub async fn run(
     let engine = Arc::new(RwLock::new(engine));
     let (events, _) = broadcast::channel(4_096);
     let stopped = Arc::new(AtomicBool::new(false));
+    let on_stop = Arc::new(tokio::sync::Notify::new());
     let writer = Writer {
         engine: engine.clone(),
         store: Box::new(store),
@@ -204,6 +205,7 @@ pub async fn run(
         events: events.clone(),
         snapshot_every: opts.snapshot_every,
         stopped: stopped.clone(),
+        on_stop: on_stop.clone(),
     };
     let (handle, thread) = writer
         .spawn()
@@ -222,7 +224,11 @@ pub async fn run(
     on_ready(&Server { addr, restored });
     let router = app(state);
     let graceful = async move {
-        shutdown.await;
+        tokio::select! {
+            _ = shutdown => {}
+            // The writer stopped by itself: its store failed.
+            _ = on_stop.notified() => {}
+        }
         let _ = stop_tx.send(true);
     };
     let served = axum::serve(listener, router)

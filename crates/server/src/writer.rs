@@ -101,6 +101,10 @@ pub struct Writer {
     pub snapshot_every: u64,
     /// Set when the writer stops, for `/readyz`.
     pub stopped: Arc<AtomicBool>,
+    /// Told when the writer stops, so a server whose store failed shuts
+    /// down (and restarts from what is durable) instead of serving reads of
+    /// a state it could not commit.
+    pub on_stop: Arc<tokio::sync::Notify>,
 }
 
 /// A request waiting for its round's commit, with its reply.
@@ -159,6 +163,7 @@ impl Writer {
             }
         };
         self.stopped.store(true, Ordering::SeqCst);
+        self.on_stop.notify_one();
         if let Err(e) = &result {
             tracing::error!("the store failed; the server stops taking commands: {e}");
         }
