@@ -67,6 +67,17 @@ impl SqliteStore {
         })
     }
 
+    /// Records in the log and commands in them.
+    pub fn log_size(&self) -> Result<(u64, u64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*), COALESCE(SUM(json_array_length(commands)), 0) FROM log",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+            .map_err(|e| self.err(e))
+    }
+
     fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.dir.join(DB_FILE).display().to_string(),
@@ -127,6 +138,11 @@ impl SqliteStore {
     fn snapshot_files(&self) -> Result<Vec<(u64, PathBuf)>, StoreError> {
         list_snapshots(&self.dir)
     }
+}
+
+/// The seqs of the snapshots in store directory `dir`, newest first.
+pub fn snapshot_seqs(dir: &Path) -> Result<Vec<u64>, StoreError> {
+    Ok(list_snapshots(dir)?.into_iter().map(|s| s.0).collect())
 }
 
 fn list_snapshots(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
@@ -239,10 +255,11 @@ impl Store for SqliteStore {
             for f in &c.finished {
                 fin.execute(params![f.id as i64, f.body]).map_err(sql)?;
             }
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_job_id', ?1)",
-                params![c.next_job_id.to_string()],
             )
+            .map_err(sql)?
+            .execute(params![c.next_job_id.to_string()])
             .map_err(sql)?;
         }
         tx.commit().map_err(sql)
