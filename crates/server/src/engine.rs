@@ -140,6 +140,24 @@ pub struct Applied {
     pub scheduler_events: Vec<Event>,
 }
 
+/// What the engine keeps of an idempotent reply: enough to tell a retry
+/// (same request) from a reused key, and the status. The body is read back
+/// from the store when a retry comes (rare): a million bodies held in
+/// memory were a third of a gigabyte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptReply {
+    pub request_hash: Box<str>,
+    pub status: u16,
+}
+
+fn reply_key(caller: &str, key: &str) -> String {
+    let mut k = String::with_capacity(caller.len() + 1 + key.len());
+    k.push_str(caller);
+    k.push('\n');
+    k.push_str(key);
+    k
+}
+
 pub struct Engine {
     pub sched: Scheduler,
     /// The last record applied.
@@ -147,9 +165,12 @@ pub struct Engine {
     pub next_job_id: u64,
     pub plant: Option<PlantReading>,
     heads: HashMap<JobId, JobHead>,
-    finished: BTreeMap<u64, Arc<str>>,
-    replies: HashMap<(String, String), StoredReply>,
-    reply_order: VecDeque<(String, String)>,
+    /// Finished jobs' JSON, each in one allocation taken over from the
+    /// store's string (no copy, so a restart does not hold two of each).
+    finished: BTreeMap<u64, Box<str>>,
+    /// Idempotent replies by `caller \n key`; the bodies stay in the store.
+    replies: HashMap<Arc<str>, KeptReply>,
+    reply_order: VecDeque<Arc<str>>,
     events: VecDeque<StreamEvent>,
     /// The newest event no longer kept, if any.
     forgotten_through: Option<EventId>,
@@ -222,9 +243,9 @@ impl Engine {
     /// Loads what a store kept of finished jobs and replies.
     pub fn load(&mut self, finished: Vec<FinishedJob>, replies: Vec<StoredReply>) {
         for f in finished {
-            self.finished.insert(f.id, Arc::from(f.body));
+            self.finished.insert(f.id, f.body.into_boxed_str());
         }
-        for r in replies {
+        for r in &replies {
             self.remember_reply(r);
         }
     }
@@ -235,13 +256,18 @@ impl Engine {
         JobId(self.next_job_id)
     }
 
-    pub fn reply(&self, caller: &str, key: &str) -> Option<&StoredReply> {
-        self.replies.get(&(caller.to_string(), key.to_string()))
+    pub fn reply(&self, caller: &str, key: &str) -> Option<&KeptReply> {
+        self.replies.get(reply_key(caller, key).as_str())
     }
 
-    pub fn remember_reply(&mut self, r: StoredReply) {
-        let k = (r.caller.clone(), r.key.clone());
-        if self.replies.insert(k.clone(), r).is_none() {
+    /// Keeps `r`'s key, hash and status (its body is the store's).
+    pub fn remember_reply(&mut self, r: &StoredReply) {
+        let k: Arc<str> = Arc::from(reply_key(&r.caller, &r.key));
+        let kept = KeptReply {
+            request_hash: r.request_hash.as_str().into(),
+            status: r.status,
+        };
+        if self.replies.insert(k.clone(), kept).is_none() {
             self.reply_order.push_back(k);
         }
         while self.reply_order.len() > REPLIES_KEPT {
@@ -251,8 +277,8 @@ impl Engine {
         }
     }
 
-    pub fn finished_job(&self, id: u64) -> Option<&Arc<str>> {
-        self.finished.get(&id)
+    pub fn finished_job(&self, id: u64) -> Option<&str> {
+        self.finished.get(&id).map(|b| &**b)
     }
 
     pub fn finished_count(&self) -> usize {
@@ -264,12 +290,12 @@ impl Engine {
         &self,
         after: Option<u64>,
         limit: usize,
-    ) -> impl Iterator<Item = (u64, &Arc<str>)> {
+    ) -> impl Iterator<Item = (u64, &str)> {
         let from = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
         self.finished
             .range((from, std::ops::Bound::Unbounded))
             .take(limit)
-            .map(|(k, v)| (*k, v))
+            .map(|(k, v)| (*k, &**v))
     }
 
     /// Events after `after` that are still kept; Err with the oldest kept
@@ -420,7 +446,7 @@ impl Engine {
                         finished: at,
                     };
                     let body = serde_json::to_string(&view).unwrap_or_default();
-                    self.finished.insert(job.0, Arc::from(body.as_str()));
+                    self.finished.insert(job.0, body.as_str().into());
                     finished.push(FinishedJob { id: job.0, body });
                 }
             }
