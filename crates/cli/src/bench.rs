@@ -49,6 +49,21 @@ pub enum BenchCommand {
         #[arg(long)]
         quick: bool,
     },
+    /// The API server on loopback: durable submissions and reads from 64
+    /// closed-loop clients, restart from a long log, memory with a million
+    /// finished jobs
+    Api {
+        /// Full sizes: 15 s per load case, a log of 1,000,000 commands
+        /// (quick: 3 s, 50,000; restart and memory not judged)
+        #[arg(long)]
+        full: bool,
+        /// Concurrent clients, each with its own connection
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        clients: u16,
+        /// Keep the stores and server logs (their folder is printed)
+        #[arg(long)]
+        keep: bool,
+    },
     /// Simulate 30 days and a year of the whole Abilene campus, and replay
     /// the openb trace on its own cluster; wall time and peak memory
     Twin {
@@ -67,6 +82,15 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
             quick,
         } => crate::bench_sched::run(&preset, seed, quick),
         BenchCommand::Twin { quick } => crate::bench_twin::run_bench(quick),
+        BenchCommand::Api {
+            full,
+            clients,
+            keep,
+        } => crate::bench_api::run(&crate::bench_api::ApiArgs {
+            full,
+            clients: clients.into(),
+            keep,
+        }),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `abilene`: the control plane and digital twin of a gigawatt AI campus.
 
 mod bench;
+mod bench_api;
 mod bench_sched;
 mod bench_twin;
 mod campus_cmd;

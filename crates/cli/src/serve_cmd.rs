@@ -78,11 +78,16 @@ fn scenario(args: &ServeArgs) -> Result<Scenario> {
     if let Some(w) = &args.workload {
         return Scenario::load_file(w).map_err(scenario_error);
     }
-    let campus = if crate::presets::find(&args.campus).is_ok() {
-        format!("{{ preset = \"{}\" }}", args.campus)
+    campus_scenario(&args.campus)
+}
+
+/// The scenario `abilene serve --campus CAMPUS` runs without a workload.
+pub fn campus_scenario(campus: &str) -> Result<Scenario> {
+    let campus = if crate::presets::find(campus).is_ok() {
+        format!("{{ preset = \"{campus}\" }}")
     } else {
-        let abs = std::fs::canonicalize(&args.campus)
-            .with_context(|| format!("--campus {}: no such preset or file", args.campus))?;
+        let abs = std::fs::canonicalize(campus)
+            .with_context(|| format!("--campus {campus}: no such preset or file"))?;
         format!("{{ file = {:?} }}", abs.display().to_string())
     };
     let text = format!(

@@ -179,6 +179,24 @@ pub struct Applied {
     pub scheduler_events: Vec<Event>,
 }
 
+/// What the engine keeps of an idempotent reply: enough to tell a retry
+/// (same request) from a reused key, and the status. The body is read back
+/// from the store when a retry comes (rare): a million bodies held in
+/// memory were a third of a gigabyte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptReply {
+    pub request_hash: Box<str>,
+    pub status: u16,
+}
+
+fn reply_key(caller: &str, key: &str) -> String {
+    let mut k = String::with_capacity(caller.len() + 1 + key.len());
+    k.push_str(caller);
+    k.push('\n');
+    k.push_str(key);
+    k
+}
+
 pub struct Engine {
     pub sched: Scheduler,
     /// The last record applied.
@@ -189,8 +207,9 @@ pub struct Engine {
     finished: BTreeMap<u64, FinishedRecord>,
     /// Finished jobs by project, for listings of a subtree.
     finished_by_project: BTreeMap<Arc<str>, std::collections::BTreeSet<u64>>,
-    replies: HashMap<(String, String), StoredReply>,
-    reply_order: VecDeque<(String, String)>,
+    /// Idempotent replies by `caller \n key`; the bodies stay in the store.
+    replies: HashMap<Arc<str>, KeptReply>,
+    reply_order: VecDeque<Arc<str>>,
     events: VecDeque<StreamEvent>,
     events_bytes: usize,
     /// The newest event no longer kept, if any.
@@ -271,7 +290,7 @@ impl Engine {
                 Err(e) => tracing::warn!("finished job {} in the store does not read: {e}", f.id),
             }
         }
-        for r in replies {
+        for r in &replies {
             self.remember_reply(r);
         }
     }
@@ -282,13 +301,18 @@ impl Engine {
         JobId(self.next_job_id)
     }
 
-    pub fn reply(&self, caller: &str, key: &str) -> Option<&StoredReply> {
-        self.replies.get(&(caller.to_string(), key.to_string()))
+    pub fn reply(&self, caller: &str, key: &str) -> Option<&KeptReply> {
+        self.replies.get(reply_key(caller, key).as_str())
     }
 
-    pub fn remember_reply(&mut self, r: StoredReply) {
-        let k = (r.caller.clone(), r.key.clone());
-        if self.replies.insert(k.clone(), r).is_none() {
+    /// Keeps `r`'s key, hash and status (its body is the store's).
+    pub fn remember_reply(&mut self, r: &StoredReply) {
+        let k: Arc<str> = Arc::from(reply_key(&r.caller, &r.key));
+        let kept = KeptReply {
+            request_hash: r.request_hash.as_str().into(),
+            status: r.status,
+        };
+        if self.replies.insert(k.clone(), kept).is_none() {
             self.reply_order.push_back(k);
         }
         while self.reply_order.len() > REPLIES_KEPT {

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod clock;
 pub mod engine;
+pub mod fill;
 pub mod serve;
 pub mod store;
 pub mod writer;

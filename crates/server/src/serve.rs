@@ -66,7 +66,7 @@ pub enum ServeError {
 }
 
 /// The fleet under the server: the twin, fresh or resumed from the state.
-fn fleet_for(
+pub(crate) fn fleet_for(
     sc: &'static Scenario,
     seed: Option<u64>,
     sched: &Scheduler,
@@ -86,7 +86,7 @@ fn fleet_for(
 }
 
 /// Rebuilds the engine from `store`, or starts a new log in it.
-fn restore(
+pub(crate) fn restore(
     store: &mut dyn Store,
     sc: &'static Scenario,
     campus: Arc<Campus>,
@@ -191,6 +191,7 @@ pub async fn run(
     let (engine, control, restored, fresh) = restore(&mut store, sc, campus)?;
     let fleet = fleet_for(sc, opts.seed, &engine.sched, fresh)?;
     let clock = CampusClock::new(engine.sched.now(), opts.speed).map_err(ServeError::Setup)?;
+    let default_sku: Arc<str> = Arc::from(crate::api::jobs::default_sku(&engine));
     let engine = Arc::new(RwLock::new(engine));
     let (events, _) = broadcast::channel(4_096);
     let stopped = Arc::new(AtomicBool::new(false));
@@ -218,6 +219,7 @@ pub async fn run(
         ready: Arc::new(AtomicBool::new(true)),
         writer_stopped: stopped,
         campus_name: Arc::from(sc.campus.spec.site.name.as_str()),
+        default_sku,
         speed: opts.speed,
         shutdown: stop_rx,
     };

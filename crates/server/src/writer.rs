@@ -280,10 +280,16 @@ impl Writer {
         for mut req in batch {
             if let Some(idem) = &req.idempotency {
                 if let Some(prev) = guard.reply(&req.caller, &idem.key) {
-                    let answer = if prev.request_hash == idem.request_hash {
-                        Reply {
-                            status: prev.status,
-                            body: prev.body.clone(),
+                    let answer = if *prev.request_hash == *idem.request_hash {
+                        let status = prev.status;
+                        match self.store.reply_body(&req.caller, &idem.key) {
+                            Ok(Some(body)) => Reply { status, body },
+                            Ok(None) | Err(_) => crate::api::error::ApiError::new(
+                                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                                "reply_unreadable",
+                                "the first answer to this Idempotency-Key could not be read back; retry",
+                            )
+                            .reply(),
                         }
                     } else {
                         crate::api::error::idempotency_conflict(&idem.key)
@@ -334,7 +340,7 @@ impl Writer {
                     status: answer.status,
                     body: answer.body.clone(),
                 };
-                guard.remember_reply(stored.clone());
+                guard.remember_reply(&stored);
                 commit.replies.push(stored);
             }
             answers.push(Answer {

@@ -14,6 +14,7 @@ use super::{
     AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json,
 };
 use crate::engine::{Engine, FinishedView, KindName};
+use crate::writer::Responder;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -81,7 +82,7 @@ fn normal() -> Priority {
 
 impl SubmitJob {
     /// The core's job spec; checks what the core does not know to check.
-    fn spec(&self, default_sku: &str) -> Result<JobSpec, ApiError> {
+    pub fn spec(&self, default_sku: &str) -> Result<JobSpec, ApiError> {
         if !(1..=MAX_RUNTIME_S).contains(&self.runtime_s) {
             return Err(ApiError::bad(
                 "bad_value",
@@ -170,12 +171,27 @@ async fn submit(
 ) -> Result<Response, ApiError> {
     let idem = idempotency(&headers, "POST", "/v1/jobs", &body)?;
     let req: SubmitJob = parse_json(&headers, &body)?;
-    let spec = {
-        let e = st.read();
-        check_scope(&e, &caller, &req.project)?;
-        req.spec(&default_sku(&e))?
-    };
-    let respond = Box::new(|commands: &[Command], results: &[_], e: &Engine| {
+    // No lock on the way in: the writer holds the state's lock while its
+    // round is being made durable, and a submission that waited for it
+    // here would miss the next round. The default SKU is the campus's and
+    // fixed; the scope check needs the tenant tree only for a scoped caller.
+    if caller.scope.is_some() {
+        check_scope(&st.read(), &caller, &req.project)?;
+    }
+    let spec = req.spec(&st.default_sku)?;
+    Ok(execute(
+        &st,
+        &caller,
+        idem,
+        vec![Command::Submit(spec)],
+        submit_responder(),
+    )
+    .await)
+}
+
+/// The reply to a submission, made from the state after its step.
+pub fn submit_responder() -> Responder {
+    Box::new(|commands: &[Command], results: &[_], e: &Engine| {
         if let Some(r) = first_reject(results) {
             return r;
         }
@@ -186,8 +202,7 @@ async fn submit(
             Some(d) => json_reply(StatusCode::CREATED, &d.view),
             None => json_reply(StatusCode::CREATED, &finished_or_id(e, spec.id)),
         }
-    });
-    Ok(execute(&st, &caller, idem, vec![Command::Submit(spec)], respond).await)
+    })
 }
 
 fn finished_or_id(e: &Engine, id: JobId) -> serde_json::Value {
@@ -308,16 +323,43 @@ async fn list(
             .sched
             .list_jobs(&filter, q.after.map(JobId), limit)
             .map_err(|r| ApiError::from_reject(&r))?;
-        JobList {
-            jobs: p
-                .jobs
-                .iter()
-                .map(|v| serde_json::to_value(v).unwrap_or_default())
-                .collect(),
-            next: p.next.map(|j| j.0),
-        }
+        let body = live_page(&p.jobs, p.next);
+        drop(e);
+        return Ok(json_body(body));
     };
     Ok(axum::Json(page).into_response())
+}
+
+/// A page of live jobs as `JobList` JSON, written straight from the views:
+/// no `serde_json::Value` tree per job (a third of a list's cost).
+fn live_page(jobs: &[JobView], next: Option<JobId>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + jobs.len() * 320);
+    out.extend_from_slice(b"{\"jobs\":[");
+    for (i, v) in jobs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Serialising plain data into memory cannot fail.
+        let _ = serde_json::to_writer(&mut out, v);
+    }
+    out.push(b']');
+    if let Some(n) = next {
+        out.extend_from_slice(format!(",\"next\":{}", n.0).as_bytes());
+    }
+    out.push(b'}');
+    out
+}
+
+fn json_body(body: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 fn finished_page(

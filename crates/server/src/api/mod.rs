@@ -48,6 +48,8 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
     pub writer_stopped: Arc<AtomicBool>,
     pub campus_name: Arc<str>,
+    /// The SKU of a submission that names none (the campus's first rack's).
+    pub default_sku: Arc<str>,
     pub speed: f64,
     /// Turns true when the server shuts down: event streams end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
@@ -140,17 +142,22 @@ pub fn idempotency(
         ));
     }
     let key = String::from_utf8_lossy(bytes);
+    Ok(Some(Idempotency {
+        key: key.to_string(),
+        request_hash: request_hash(method, path, body),
+    }))
+}
+
+/// SHA-256 of a request's method, path and body, in hex: what an
+/// idempotent reply is kept against.
+pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(method.as_bytes());
     h.update(b" ");
     h.update(path.as_bytes());
     h.update(b"\n");
     h.update(body);
-    let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Some(Idempotency {
-        key: key.to_string(),
-        request_hash: hash,
-    }))
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Sends commands to the writer and waits for the durable answer.

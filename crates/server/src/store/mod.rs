@@ -8,7 +8,7 @@
 
 mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, snapshot_seqs};
 
 use abilene_scheduler::{LogHeader, LogRecord};
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,8 @@ pub struct FinishedJob {
 #[derive(Debug, Default)]
 pub struct Commit {
     pub records: Vec<LogRecord>,
+    /// Replies kept, without their bodies (empty): those are read back
+    /// one at a time with [`Store::reply_body`].
     pub replies: Vec<StoredReply>,
     pub finished: Vec<FinishedJob>,
     pub next_job_id: u64,
@@ -63,6 +65,8 @@ pub struct Recovered {
     pub controller: Option<String>,
     /// The newest snapshot that reads back: (last record in it, bytes).
     pub snapshots: Vec<(u64, Vec<u8>)>,
+    /// Replies kept, without their bodies (empty): those are read back
+    /// one at a time with [`Store::reply_body`].
     pub replies: Vec<StoredReply>,
     pub finished: Vec<FinishedJob>,
     /// The seq of the last record.
@@ -105,6 +109,9 @@ pub trait Store: Send {
         after: u64,
         each: &mut dyn FnMut(LogRecord) -> bool,
     ) -> Result<(), StoreError>;
+
+    /// The body of the reply kept for `caller`'s `key`, if any.
+    fn reply_body(&mut self, caller: &str, key: &str) -> Result<Option<String>, StoreError>;
 
     /// A writer for snapshots that can run on another thread while the log
     /// goes on.

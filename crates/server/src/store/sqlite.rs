@@ -67,6 +67,17 @@ impl SqliteStore {
         })
     }
 
+    /// Records in the log and commands in them.
+    pub fn log_size(&self) -> Result<(u64, u64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*), COALESCE(SUM(json_array_length(commands)), 0) FROM log",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+            .map_err(|e| self.err(e))
+    }
+
     fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.dir.join(DB_FILE).display().to_string(),
@@ -91,7 +102,7 @@ impl SqliteStore {
     fn load_replies(&self) -> Result<Vec<StoredReply>, StoreError> {
         let mut st = self
             .conn
-            .prepare("SELECT key, caller, request_hash, status, body FROM replies")
+            .prepare("SELECT key, caller, request_hash, status FROM replies")
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map([], |r| {
@@ -100,7 +111,7 @@ impl SqliteStore {
                     caller: r.get(1)?,
                     request_hash: r.get(2)?,
                     status: r.get(3)?,
-                    body: r.get(4)?,
+                    body: String::new(),
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -127,6 +138,11 @@ impl SqliteStore {
     fn snapshot_files(&self) -> Result<Vec<(u64, PathBuf)>, StoreError> {
         list_snapshots(&self.dir)
     }
+}
+
+/// The seqs of the snapshots in store directory `dir`, newest first.
+pub fn snapshot_seqs(dir: &Path) -> Result<Vec<u64>, StoreError> {
+    Ok(list_snapshots(dir)?.into_iter().map(|s| s.0).collect())
 }
 
 fn list_snapshots(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
@@ -240,10 +256,11 @@ impl Store for SqliteStore {
             for f in &c.finished {
                 fin.execute(params![f.id as i64, f.body]).map_err(sql)?;
             }
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_job_id', ?1)",
-                params![c.next_job_id.to_string()],
             )
+            .map_err(sql)?
+            .execute(params![c.next_job_id.to_string()])
             .map_err(sql)?;
             if let Some(controller) = &c.controller {
                 tx.execute(
@@ -282,6 +299,16 @@ impl Store for SqliteStore {
             }
         }
         Ok(())
+    }
+
+    fn reply_body(&mut self, caller: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT body FROM replies WHERE caller = ?1 AND key = ?2")
+            .map_err(|e| self.err(e))?;
+        st.query_row(params![caller, key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     fn snapshot_writer(&self) -> Box<dyn SnapshotWriter> {
@@ -373,7 +400,15 @@ mod tests {
         assert_eq!(r.header, Some(header()));
         assert_eq!((r.last_seq, r.next_job_id), (1, 9));
         assert_eq!(r.controller.as_deref(), Some("{}"));
-        assert_eq!(r.replies, commit.replies);
+        // Replies come back without their bodies, which are read one by one.
+        let mut bodiless = commit.replies.clone();
+        bodiless[0].body = String::new();
+        assert_eq!(r.replies, bodiless);
+        assert_eq!(
+            s.reply_body("operator", "k").unwrap().as_deref(),
+            Some("{}")
+        );
+        assert_eq!(s.reply_body("operator", "other").unwrap(), None);
         assert_eq!(r.finished, commit.finished);
         let mut seen = vec![];
         s.read_log(0, &mut |rec| {

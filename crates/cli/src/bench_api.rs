@@ -1,0 +1,612 @@
+//! `abilene bench api`: issue 9's targets for the API server, measured
+//! against the real binary on loopback.
+//!
+//! Each case starts `abilene serve` (this executable) on a free port over a
+//! fresh store and loads it with a closed-loop generator, as wrk is: N
+//! client threads, each with its own keep-alive connection (a `ureq`
+//! agent), each sending its next request as soon as the last is answered.
+//! Every latency is kept and sorted; a case counts only if every answer
+//! was 2xx. The restart and memory cases run the server over a store that
+//! [`abilene_server::fill`] wrote through the writer (1,000,000 submissions
+//! with `--full`).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+
+use crate::format::count;
+use crate::out::outln;
+
+/// Issue 9's targets.
+const SUBMIT_TARGET: f64 = 10_000.0;
+const SUBMIT_P99_TARGET: Duration = Duration::from_millis(20);
+const READ_TARGET: f64 = 20_000.0;
+const RESTART_TARGET: Duration = Duration::from_secs(5);
+/// 1 GB, in MB of 10^6 bytes.
+const MEMORY_TARGET_MB: f64 = 1_000.0;
+/// The restart and memory targets are for a log of this many commands.
+const FULL_LOG: u64 = 1_000_000;
+
+/// What a submission asks: small and short, so that at `--speed 60` a job
+/// ends a second after it starts and the campus never fills up.
+const SUBMIT_BODY: &str = r#"{"project":"research","gpus":8,"runtime_s":60}"#;
+/// Jobs that stay, so that a listed page holds 100 of them.
+const LONG_BODY: &str = r#"{"project":"research","gpus":8,"runtime_s":86400}"#;
+const LIST_PATH: &str = "/v1/jobs?tenant=research&limit=100";
+const SPEED: &str = "60";
+const CAMPUS: &str = "abilene";
+
+pub struct ApiArgs {
+    pub full: bool,
+    pub clients: usize,
+    pub keep: bool,
+}
+
+pub fn run(a: &ApiArgs) -> Result<ExitCode> {
+    let root = std::env::temp_dir().join(format!("abilene-bench-api-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).with_context(|| format!("create {}", root.display()))?;
+    let result = cases(a, &root);
+    if a.keep {
+        outln!("api.data: kept in {}", root.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    result
+}
+
+fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
+    let (secs, fill) = if a.full {
+        (15.0, FULL_LOG)
+    } else {
+        (3.0, 50_000)
+    };
+    let mut all_met = true;
+    outln!(
+        "api.setup: `abilene serve --campus {CAMPUS} --speed {SPEED}` on loopback; closed-loop load \
+         (each client sends its next request when the last is answered), {} clients, one \
+         keep-alive connection each; {}",
+        a.clients,
+        if a.full { "full sizes" } else { "quick sizes" }
+    );
+
+    // Submissions and reads, on a fresh store.
+    let server = ServerProc::start(&root.join("load"), &[])?;
+    outln!(
+        "api.start fresh store: ready in {:.0} ms",
+        ms(server.ready_after)
+    );
+    let warm = load(
+        &server.base,
+        a.clients,
+        Duration::from_millis(500),
+        Req::Submit,
+    )?;
+    ensure!(warm.count > 0, "the warm-up made no request");
+    let (s, s_cpu, c_cpu) = with_cpu(&server, || {
+        load(
+            &server.base,
+            a.clients,
+            Duration::from_secs_f64(secs),
+            Req::Submit,
+        )
+    })?;
+    let met =
+        s.rate() >= SUBMIT_TARGET && s.percentile(0.99) <= SUBMIT_P99_TARGET && s.non_2xx == 0;
+    all_met &= met;
+    outln!(
+        "api.submit durable (POST /v1/jobs {SUBMIT_BODY}, unique Idempotency-Key): {} /s, p50 {:.2} ms, \
+         p99 {:.2} ms, max {:.2} ms, {} requests in {:.1} s, {} non-2xx (target >= {} /s, p99 <= {} ms, \
+         0 non-2xx) {}",
+        count(s.rate() as u64),
+        ms(s.percentile(0.5)),
+        ms(s.percentile(0.99)),
+        ms(s.max()),
+        count(s.count),
+        s.wall.as_secs_f64(),
+        s.non_2xx,
+        count(SUBMIT_TARGET as u64),
+        SUBMIT_P99_TARGET.as_millis(),
+        verdict(met)
+    );
+    cpu_line("submit", &s, s_cpu, c_cpu)?;
+    // Jobs that stay, so that each page read is a full one.
+    let seeded = load_n(&server.base, 1_000, Req::Long)?;
+    ensure!(
+        seeded.non_2xx == 0,
+        "seeding long jobs: {} non-2xx",
+        seeded.non_2xx
+    );
+    let page = get_text(&server.base, LIST_PATH)?;
+    let v: serde_json::Value = serde_json::from_str(&page).context("the job list's JSON")?;
+    let jobs = v
+        .get("jobs")
+        .and_then(|j| j.as_array())
+        .map_or(0, |j| j.len());
+    ensure!(jobs == 100, "GET {LIST_PATH} returned {jobs} jobs, not 100");
+    let (r, r_s_cpu, r_c_cpu) = with_cpu(&server, || {
+        load(
+            &server.base,
+            a.clients,
+            Duration::from_secs_f64(secs),
+            Req::List,
+        )
+    })?;
+    let met = r.rate() >= READ_TARGET && r.non_2xx == 0;
+    all_met &= met;
+    outln!(
+        "api.list (GET {LIST_PATH}, 100 jobs, {} bytes a page): {} /s, p50 {:.2} ms, p99 {:.2} ms, \
+         max {:.2} ms, {} requests in {:.1} s, {} non-2xx (target >= {} /s, 0 non-2xx) {}",
+        count(page.len() as u64),
+        count(r.rate() as u64),
+        ms(r.percentile(0.5)),
+        ms(r.percentile(0.99)),
+        ms(r.max()),
+        count(r.count),
+        r.wall.as_secs_f64(),
+        r.non_2xx,
+        count(READ_TARGET as u64),
+        verdict(met)
+    );
+    cpu_line("list", &r, r_s_cpu, r_c_cpu)?;
+    let (rss, hwm) = server.memory_mb()?;
+    outln!("api.memory after the load: VmRSS {rss:.0} MB, VmHWM {hwm:.0} MB (not a target)");
+    server.stop()?;
+
+    // A long log, written through the writer, then a restart over it.
+    let data = root.join("long");
+    let sc: &'static abilene_twin::scenario::Scenario =
+        Box::leak(Box::new(crate::serve_cmd::campus_scenario(CAMPUS)?));
+    let f = abilene_server::fill::fill(&abilene_server::fill::FillOptions {
+        scenario: sc,
+        data: data.clone(),
+        // An hour a second: each 60 s job ends within milliseconds.
+        speed: 3_600.0,
+        snapshot_every: abilene_server::serve::SNAPSHOT_EVERY,
+        submissions: fill,
+        project: "research".into(),
+        gpus: 8,
+        runtime_s: 60,
+        in_flight: 8_192,
+    })
+    .map_err(|e| anyhow::anyhow!("fill the store: {e}"))?;
+    ensure!(f.refused == 0, "filling: {} submissions refused", f.refused);
+    outln!(
+        "api.fill: {} submissions through the writer in {:.1} s ({} /s); the log holds {} records, \
+         {} commands; {} jobs finished; snapshots after records {:?}; store {} MB",
+        count(f.submissions),
+        f.wall.as_secs_f64(),
+        count((f.submissions as f64 / f.wall.as_secs_f64()) as u64),
+        count(f.records),
+        count(f.commands),
+        count(f.finished),
+        f.snapshots,
+        dir_mb(&data)
+    );
+    let server = ServerProc::start(&data, &[])?;
+    let judged = f.commands >= FULL_LOG;
+    let met = server.ready_after <= RESTART_TARGET;
+    if judged {
+        all_met &= met;
+    }
+    outln!(
+        "api.restart from {} commands: spawn -> /readyz 200 in {:.2} s ({}) (target <= {} s) {}",
+        count(f.commands),
+        server.ready_after.as_secs_f64(),
+        server.restored_line(),
+        RESTART_TARGET.as_secs(),
+        if judged {
+            verdict(met)
+        } else {
+            "[not judged: quick size]"
+        }
+    );
+    // Let the server settle (the twin resumes, the last jobs end).
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = get_text(&server.base, LIST_PATH)?;
+    let (rss, hwm) = server.memory_mb()?;
+    let judged = f.finished >= FULL_LOG - FULL_LOG / 100;
+    let met = rss <= MEMORY_TARGET_MB && hwm <= MEMORY_TARGET_MB;
+    if judged {
+        all_met &= met;
+    }
+    outln!(
+        "api.memory campus {CAMPUS} with {} finished jobs: VmRSS {rss:.0} MB, VmHWM {hwm:.0} MB \
+         (target <= {MEMORY_TARGET_MB:.0} MB) {}",
+        count(f.finished),
+        if judged {
+            verdict(met)
+        } else {
+            "[not judged: quick size]"
+        }
+    );
+    server.stop()?;
+    outln!(
+        "api.summary: {}",
+        if all_met {
+            "all targets met"
+        } else {
+            "some targets MISSED"
+        }
+    );
+    Ok(crate::bench::exit_code(all_met))
+}
+
+/// CPU per request: what the figures would be on cores of their own.
+fn cpu_line(case: &str, f: &Figures, server: f64, clients: f64) -> Result<()> {
+    let per = |cpu: f64| cpu * 1e6 / f.count.max(1) as f64;
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    outln!(
+        "api.{case}.cpu: server {server:.2} s ({:.0} us a request, {:.2} cores), clients {clients:.2} s \
+         ({:.0} us a request) over {:.1} s wall; load average {}",
+        per(server),
+        server / f.wall.as_secs_f64(),
+        per(clients),
+        f.wall.as_secs_f64(),
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    Ok(())
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "[met]" } else { "[MISSED]" }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn dir_mb(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let bytes: u64 = entries
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    bytes / 1_000_000
+}
+
+/// `abilene serve` as a child process.
+struct ServerProc {
+    child: Child,
+    base: String,
+    ready_after: Duration,
+    log: PathBuf,
+}
+
+impl ServerProc {
+    fn start(data: &Path, extra: &[&str]) -> Result<ServerProc> {
+        let port = free_port()?;
+        let exe = std::env::current_exe().context("find this executable")?;
+        std::fs::create_dir_all(data)?;
+        let log = data.with_extension("log");
+        let err = File::create(&log).with_context(|| format!("create {}", log.display()))?;
+        let listen = format!("127.0.0.1:{port}");
+        let data_arg = data.display().to_string();
+        let mut args = vec![
+            "serve", "--campus", CAMPUS, "--speed", SPEED, "--data", &data_arg, "--listen", &listen,
+        ];
+        args.extend_from_slice(extra);
+        let started = Instant::now();
+        let child = Command::new(&exe)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(err))
+            .spawn()
+            .with_context(|| format!("start {} serve", exe.display()))?;
+        let mut s = ServerProc {
+            child,
+            base: format!("http://{listen}"),
+            ready_after: Duration::ZERO,
+            log,
+        };
+        let agent = agent(Duration::from_secs(120));
+        let url = format!("{}/readyz", s.base);
+        loop {
+            if let Some(status) = s.child.try_wait()? {
+                bail!(
+                    "the server exited ({status}) before it was ready: {}",
+                    std::fs::read_to_string(&s.log).unwrap_or_default().trim()
+                );
+            }
+            if let Ok(resp) = agent.get(&url).call()
+                && resp.status().as_u16() == 200
+            {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(300) {
+                bail!("the server was not ready within 300 s");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        s.ready_after = started.elapsed();
+        Ok(s)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// VmRSS and VmHWM of the server, in MB (10^6 bytes).
+    fn memory_mb(&self) -> Result<(f64, f64)> {
+        let path = format!("/proc/{}/status", self.pid());
+        let status = std::fs::read_to_string(&path).with_context(|| format!("read {path}"))?;
+        let field = |name: &str| -> Result<f64> {
+            let line = status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .with_context(|| format!("{path} has no {name}"))?;
+            let kb: f64 = line
+                .split_whitespace()
+                .nth(1)
+                .context("a size in kB")?
+                .parse()?;
+            Ok(kb * 1024.0 / 1e6)
+        };
+        Ok((field("VmRSS:")?, field("VmHWM:")?))
+    }
+
+    /// The server's line about what it restored.
+    fn restored_line(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .find_map(|l| {
+                let i = l.find("(state: ")?;
+                Some(l[i + 1..].trim_end_matches(')').to_string())
+            })
+            .unwrap_or_default()
+    }
+
+    /// Stops the server by its pid (SIGTERM: a clean shutdown), SIGKILL
+    /// if it has not stopped within 30 s.
+    fn stop(mut self) -> Result<()> {
+        let pid = self.pid().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let until = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < until {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child.kill()?;
+        self.child.wait()?;
+        bail!("the server did not stop within 30 s of SIGTERM; killed")
+    }
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// User + system CPU seconds a process has used, from /proc/PID/stat.
+fn cpu_secs(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name (which may hold spaces) come the state, ...;
+    // utime and stime are the 14th and 15th fields of the whole line.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some(ticks / 100.0)
+}
+
+/// CPU used by the server and by this process (the clients) during `f`.
+fn with_cpu<T>(server: &ServerProc, f: impl FnOnce() -> Result<T>) -> Result<(T, f64, f64)> {
+    let pid = server.pid().to_string();
+    let (s0, c0) = (cpu_secs(&pid), cpu_secs("self"));
+    let out = f()?;
+    let (s1, c1) = (cpu_secs(&pid), cpu_secs("self"));
+    let d = |a: Option<f64>, b: Option<f64>| a.zip(b).map_or(0.0, |(a, b)| b - a);
+    Ok((out, d(s0, s1), d(c0, c1)))
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").context("find a free port")?;
+    Ok(l.local_addr()?.port())
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
+fn get_text(base: &str, path: &str) -> Result<String> {
+    let resp = agent(Duration::from_secs(30))
+        .get(&format!("{base}{path}"))
+        .call()
+        .with_context(|| format!("GET {path}"))?;
+    let status = resp.status().as_u16();
+    let text = resp.into_body().read_to_string()?;
+    ensure!(status == 200, "GET {path}: {status} {text}");
+    Ok(text)
+}
+
+#[derive(Clone, Copy)]
+enum Req {
+    Submit,
+    Long,
+    List,
+}
+
+/// One case's figures.
+struct Figures {
+    /// Every latency, sorted.
+    latencies: Vec<Duration>,
+    count: u64,
+    non_2xx: u64,
+    wall: Duration,
+}
+
+impl Figures {
+    fn rate(&self) -> f64 {
+        self.count as f64 / self.wall.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let n = self.latencies.len();
+        if n == 0 {
+            return Duration::ZERO;
+        }
+        let i = ((n as f64 * p).ceil() as usize).clamp(1, n) - 1;
+        self.latencies[i]
+    }
+
+    fn max(&self) -> Duration {
+        self.latencies.last().copied().unwrap_or_default()
+    }
+}
+
+/// One client's connection and counter of keys.
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+    /// Which load this is: keys are unique across loads too.
+    run: u64,
+    id: usize,
+    sent: u64,
+}
+
+/// Loads started so far.
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl Client {
+    /// Sends one request; its status, or an error if there was no answer.
+    fn send(&mut self, req: Req) -> Result<u16> {
+        self.sent += 1;
+        let resp = match req {
+            Req::Submit | Req::Long => {
+                let key = format!(
+                    "bench-{}-{}-{}-{}",
+                    std::process::id(),
+                    self.run,
+                    self.id,
+                    self.sent
+                );
+                let body = if matches!(req, Req::Submit) {
+                    SUBMIT_BODY
+                } else {
+                    LONG_BODY
+                };
+                self.agent
+                    .post(&format!("{}/v1/jobs", self.base))
+                    .header("Idempotency-Key", &key)
+                    .content_type("application/json")
+                    .send(body)
+            }
+            Req::List => self.agent.get(&format!("{}{LIST_PATH}", self.base)).call(),
+        }
+        .context("request")?;
+        let status = resp.status().as_u16();
+        // Read the whole body, so the connection is kept for the next one.
+        resp.into_body()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .context("read the answer")?;
+        Ok(status)
+    }
+}
+
+/// `clients` closed-loop clients for `dur`.
+fn load(base: &str, clients: usize, dur: Duration, req: Req) -> Result<Figures> {
+    run_clients(base, clients, req, Stop::After(dur))
+}
+
+/// `n` requests in all over 64 clients.
+fn load_n(base: &str, n: u64, req: Req) -> Result<Figures> {
+    let clients = 64usize;
+    run_clients(base, clients, req, Stop::Each(n.div_ceil(clients as u64)))
+}
+
+#[derive(Clone, Copy)]
+enum Stop {
+    After(Duration),
+    Each(u64),
+}
+
+fn run_clients(base: &str, clients: usize, req: Req, stop: Stop) -> Result<Figures> {
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let barrier = Arc::new(Barrier::new(clients + 1));
+    let mut threads = Vec::with_capacity(clients);
+    for id in 0..clients {
+        let barrier = barrier.clone();
+        let base = base.to_string();
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("bench-client-{id}"))
+                .stack_size(256 * 1024)
+                .spawn(move || -> Result<(Vec<Duration>, u64)> {
+                    let mut c = Client {
+                        agent: agent(Duration::from_secs(60)),
+                        base,
+                        run,
+                        id,
+                        sent: 0,
+                    };
+                    let mut times = Vec::with_capacity(1 << 16);
+                    let mut non_2xx = 0u64;
+                    barrier.wait();
+                    let start = Instant::now();
+                    loop {
+                        match stop {
+                            Stop::After(d) if start.elapsed() >= d => break,
+                            Stop::Each(n) if times.len() as u64 >= n => break,
+                            _ => {}
+                        }
+                        let t = Instant::now();
+                        let status = c.send(req)?;
+                        times.push(t.elapsed());
+                        if !(200..300).contains(&status) {
+                            non_2xx += 1;
+                        }
+                    }
+                    Ok((times, non_2xx))
+                })
+                .context("start a client thread")?,
+        );
+    }
+    barrier.wait();
+    let start = Instant::now();
+    let mut latencies = Vec::new();
+    let mut non_2xx = 0;
+    let mut failed = None;
+    for t in threads {
+        match t.join() {
+            Ok(Ok((times, n))) => {
+                latencies.extend(times);
+                non_2xx += n;
+            }
+            Ok(Err(e)) => failed = Some(e),
+            Err(_) => failed = Some(anyhow::anyhow!("a client thread panicked")),
+        }
+    }
+    let wall = start.elapsed();
+    if let Some(e) = failed {
+        return Err(e.context("a client got no answer"));
+    }
+    latencies.sort_unstable();
+    Ok(Figures {
+        count: latencies.len() as u64,
+        latencies,
+        non_2xx,
+        wall,
+    })
+}
