@@ -521,10 +521,11 @@ fn saturated(
     Ok((s, small, id, now))
 }
 
-/// Issue 12's saturation case: a stream of steps, each completing one small
-/// running job or submitting one job of the shapes, on the saturated
-/// campus. Times every step; the passes after a completion that started
-/// nothing are the "freed capacity fits no pending job" passes.
+/// Issue 12's saturation case: a stream of rounds on the saturated campus,
+/// each a step completing one small running job (timed) and a step
+/// submitting its replacement and, while fewer than 20,000 wait, one job of
+/// the shapes. The timed passes that started nothing are the "freed
+/// capacity fits no pending job" passes; the rate counts every command.
 fn saturation(preset: &str, seed: u64, quick: bool) -> Result<bool> {
     let campus = load_preset(preset)?;
     let shapes = saturation_shapes();
@@ -564,17 +565,18 @@ fn saturation(preset: &str, seed: u64, quick: bool) -> Result<bool> {
             }
             small.hear(&out.events);
         }
-        // A submission: a small job to take its place, or one of the shapes
-        // to keep the queue deep.
+        // Submissions: a small job to take its place, so the campus stays
+        // 95% busy, and one of the shapes whenever the queue is below
+        // 20,000, so it stays deep.
         id += 1;
-        let spec = if rng.below(2) == 0 {
-            small.sizes.insert(JobId(id));
-            small_job(&mut rng, id)
-        } else {
-            saturation_job(&mut rng, id, &shapes)
-        };
-        let out = s.step(now, [Command::Submit(spec)]);
-        commands += 1;
+        small.sizes.insert(JobId(id));
+        let mut cmds = vec![Command::Submit(small_job(&mut rng, id))];
+        if s.pending_count() < SATURATION_PENDING {
+            id += 1;
+            cmds.push(Command::Submit(saturation_job(&mut rng, id, &shapes)));
+        }
+        commands += cmds.len() as u64;
+        let out = s.step(now, cmds);
         small.hear(&out.events);
     }
     let rate = commands as f64 / start.elapsed().as_secs_f64();
