@@ -246,19 +246,25 @@ impl Scheduler {
     fn check_counters(&self) -> Check {
         let skus = self.topo.skus;
         let mut borrowed = vec![0u64; skus];
+        let mut borrowed_preemptible = vec![0u64; skus];
         let mut preemptible = vec![0u64; self.preemptible_gpus.len()];
         for j in self.running() {
+            let may_preempt = j.spec.preemptible && j.spec.kind == JobKind::Training;
             if j.borrowed {
                 borrowed[usize::from(j.sku)] += j.charged;
+                if may_preempt {
+                    borrowed_preemptible[usize::from(j.sku)] += j.charged;
+                }
             }
-            if j.spec.preemptible && j.spec.kind == JobKind::Training {
+            if may_preempt {
                 for a in self.tenants.chain(j.node) {
                     preemptible[(a as usize * skus + usize::from(j.sku)) * PRIORITIES
                         + j.spec.priority as usize] += j.charged;
                 }
             }
         }
-        if borrowed != self.borrowed_gpus {
+        if borrowed != self.borrowed_gpus || borrowed_preemptible != self.borrowed_preemptible_gpus
+        {
             return Err("borrowed GPU counts drifted".into());
         }
         if preemptible != self.preemptible_gpus {

@@ -36,6 +36,9 @@ impl Scheduler {
         };
         if borrowed {
             apply(&mut self.borrowed_gpus[usize::from(sku)]);
+            if preemptible.is_some() {
+                apply(&mut self.borrowed_preemptible_gpus[usize::from(sku)]);
+            }
         }
         if let Some(prio) = preemptible {
             let skus = self.topo.skus;

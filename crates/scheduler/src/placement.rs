@@ -13,7 +13,7 @@ use crate::topo::Topology;
 
 /// What one gang needs.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub enum Need {
     /// Fewer GPUs than a tray holds, all on one tray.

@@ -64,6 +64,9 @@ impl Scheduler {
                 return false;
             }
         }
+        if !self.reference_pass && !self.victims_may_exist(slot) {
+            return false;
+        }
         let mut candidates = self.victim_candidates(slot, pool, owed);
         if candidates.is_empty() {
             return false;
@@ -112,6 +115,28 @@ impl Scheduler {
         true
     }
 
+    /// When [`Scheduler::try_preempt`] would refuse `slot` from the counters
+    /// alone, before any search: Some(whether it spends an attempt, when
+    /// one is left). None when only trying tells.
+    pub(crate) fn refused_by_counters(&self, slot: u32, pool: usize) -> Option<bool> {
+        let j = &self.jobs[slot as usize];
+        let (node, sku, prio) = (j.node, j.sku, j.spec.priority);
+        let none = |_| 0;
+        let owed = self
+            .tenants
+            .within_guarantee(node, sku, self.charge_of(slot), &none);
+        if !self.preemption_could_help(slot, pool) {
+            return Some(false);
+        }
+        if !owed && self.preemptible_below(0, sku, prio) == 0 {
+            return Some(true);
+        }
+        if !self.victims_may_exist(slot) {
+            return Some(!owed);
+        }
+        None
+    }
+
     /// Upper bounds from counters, in O(1): most blocked jobs cannot be
     /// helped by preemption, and they must learn it without a search.
     fn preemption_could_help(&self, slot: u32, pool: usize) -> bool {
@@ -142,6 +167,19 @@ impl Scheduler {
             }
         }
         self.pools[pool].free_gpus(sku) + lower + reclaimable >= charge
+    }
+
+    /// False when the counters show [`Scheduler::victim_candidates`] would
+    /// be empty, in O(1) instead of its walk of every job: no preemptible
+    /// training job of the SKU borrows, and none of a lower class runs in
+    /// the job's tenant. A saturated campus whose borrowers cannot be
+    /// preempted would otherwise walk the job table for every owed job in
+    /// every pass.
+    fn victims_may_exist(&self, slot: u32) -> bool {
+        let j = &self.jobs[slot as usize];
+        let tenant = self.tenants.tenant_of(j.node);
+        self.borrowed_preemptible_gpus[usize::from(j.sku)] > 0
+            || self.preemptible_below(tenant, j.sku, j.spec.priority) > 0
     }
 
     /// Running jobs `slot` may preempt: preemptible training jobs of its SKU

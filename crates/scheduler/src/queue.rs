@@ -19,7 +19,8 @@
 //! reference pass (`Scheduler::use_reference_pass`) takes none of these
 //! shortcuts; the property tests demand that both give the same events.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::event::{Event, Outcome, PendingReason};
 use crate::free::FreeIndex;
@@ -28,6 +29,7 @@ use crate::job::{JobKind, Time};
 use crate::placement::{self, Need};
 use crate::power::Room;
 use crate::scheduler::{GENERAL, Gang, Head, JobState, Scheduler, chosen_to_gangs, place_in};
+use crate::tenant::NodeId;
 use crate::topo::Topology;
 
 /// Takes a gang's GPUs out of `free`.
@@ -78,14 +80,15 @@ impl Scheduler {
         self.fresh.clear();
         self.dirty = false;
         let mut attempts = self.config.preemption_attempts;
-        let mut failed = FailedShapes::default();
+        let mut memo = PassMemo::default();
         for slot in candidates {
             if self.jobs[slot as usize].state == JobState::Pending {
-                self.try_job(now, slot, &mut attempts, &mut failed, events);
+                self.try_job(now, slot, &mut attempts, &mut memo, events);
                 if self.jobs[slot as usize].state != JobState::Pending {
                     // Something started (and maybe others were preempted):
-                    // what failed to fit before may fit now.
-                    failed.clear();
+                    // what failed to fit before may fit now, and quota
+                    // usage moved.
+                    memo.clear();
                 }
             }
         }
@@ -129,13 +132,32 @@ impl Scheduler {
     }
 
     /// Recomputes every pending job's place in the queue (fair share moves).
+    /// Only jobs whose key changed move: most periods move none, and a
+    /// rebuild of a deep queue cost a tenth of a congested week. When many
+    /// move, the queue is built again from sorted keys instead.
     fn rekey(&mut self) {
         let slots: Vec<u32> = self.pending.iter().map(|&(_, s)| s).collect();
-        self.pending = BTreeSet::new();
+        let mut moved = Vec::new();
         for s in slots {
             let key = self.queue_key(s);
-            self.jobs[s as usize].key = key;
-            self.pending.insert((key, s));
+            let old = std::mem::replace(&mut self.jobs[s as usize].key, key);
+            if old != key {
+                moved.push((old, s));
+            }
+        }
+        if moved.len() > self.pending.len() / 4 {
+            let mut all: Vec<_> = self
+                .pending
+                .iter()
+                .map(|&(_, s)| (self.jobs[s as usize].key, s))
+                .collect();
+            all.sort_unstable();
+            self.pending = all.into_iter().collect();
+        } else {
+            for (old, s) in moved {
+                self.pending.remove(&(old, s));
+                self.pending.insert((self.jobs[s as usize].key, s));
+            }
         }
         self.dirty = true;
     }
@@ -196,7 +218,7 @@ impl Scheduler {
         now: Time,
         slot: u32,
         attempts: &mut usize,
-        failed: &mut FailedShapes,
+        memo: &mut PassMemo,
         events: &mut Vec<Event>,
     ) {
         let (node, sku) = (self.jobs[slot as usize].node, self.jobs[slot as usize].sku);
@@ -215,15 +237,8 @@ impl Scheduler {
             None => GENERAL,
         };
         let charge = self.charge_of(slot);
-        let none = |_| 0;
-        // The operator's ceiling is the campus itself: placement tells
-        // whether it fits, and says "resources", not "quota".
-        if let Some(block) = self
-            .tenants
-            .blocking_node(node, sku, charge, &none)
-            .filter(|&b| self.tenants.parent[b as usize].is_some())
-        {
-            if self.try_preempt(now, slot, pool, attempts, events) {
+        if let Some(block) = self.quota_block(node, sku, charge, memo) {
+            if self.preempt_unless_known(now, slot, pool, attempts, memo, events) {
                 return;
             }
             self.set_quota_reason(slot, block, events);
@@ -256,7 +271,7 @@ impl Scheduler {
         // Power room matters only under a cap; skip building it otherwise.
         let room = self.caps_bind().then(|| self.room());
         let shape = self.shape_key(slot, pool);
-        let known = failed.get(&shape).copied();
+        let known = memo.failed.get(&shape).copied();
         // A failed search that took nothing left the free index as it was,
         // bucket order included; only such failures may be skipped.
         let mut untouched = true;
@@ -274,7 +289,7 @@ impl Scheduler {
             }
             return;
         }
-        if self.try_preempt(now, slot, pool, attempts, events) {
+        if self.preempt_unless_known(now, slot, pool, attempts, memo, events) {
             return;
         }
         let fits_unpowered = match known {
@@ -287,7 +302,7 @@ impl Scheduler {
             None => false,
         };
         if !self.reference_pass && known.is_none() && untouched {
-            failed.insert(shape, fits_unpowered);
+            memo.failed.insert(shape, fits_unpowered);
         }
         let reason = if fits_unpowered {
             PendingReason::PowerCap
@@ -298,6 +313,88 @@ impl Scheduler {
             self.heads[usize::from(sku)] = Some(self.head_for(slot, now));
         }
         self.set_reason(slot, reason, events);
+    }
+
+    /// The node below the root whose ceiling `charge` more GPUs of `sku`
+    /// would break, first up the chain from `node`. The operator's ceiling
+    /// is the campus itself: placement tells whether it fits, and says
+    /// "resources", not "quota". Usage moves only when a job starts or
+    /// stops, so within a pass the tightest headroom of each chain is
+    /// worked out once and most jobs are answered by one comparison.
+    fn quota_block(
+        &self,
+        node: NodeId,
+        sku: u16,
+        charge: u64,
+        memo: &mut PassMemo,
+    ) -> Option<NodeId> {
+        let none = |_| 0;
+        let exact = || {
+            self.tenants
+                .blocking_node(node, sku, charge, &none)
+                .filter(|&b| self.tenants.parent[b as usize].is_some())
+        };
+        if self.reference_pass {
+            return exact();
+        }
+        // None when a node is already over its ceiling (a guarantee was
+        // lowered): then every charge, even 0, is asked exactly.
+        let headroom = *memo.headroom.entry((node, sku)).or_insert_with(|| {
+            self.tenants
+                .chain(node)
+                .filter(|&a| self.tenants.parent[a as usize].is_some())
+                .map(|a| {
+                    self.tenants
+                        .ceiling(a, sku)
+                        .checked_sub(self.tenants.usage(a, sku))
+                })
+                .try_fold(u64::MAX, |m, h| h.map(|h| m.min(h)))
+        });
+        match headroom {
+            Some(h) if charge <= h => None,
+            _ => exact(),
+        }
+    }
+
+    /// [`Scheduler::try_preempt`], answered from the pass's memo when the
+    /// counters already refused a job of the same tenant node, SKU, class,
+    /// charge and pool since the last start: such a refusal depends on
+    /// nothing else, and spends a preemption attempt (if any are left)
+    /// exactly when the first one did.
+    fn preempt_unless_known(
+        &mut self,
+        now: Time,
+        slot: u32,
+        pool: usize,
+        attempts: &mut usize,
+        memo: &mut PassMemo,
+        events: &mut Vec<Event>,
+    ) -> bool {
+        if self.reference_pass {
+            return self.try_preempt(now, slot, pool, attempts, events);
+        }
+        let j = &self.jobs[slot as usize];
+        let key = (
+            j.node,
+            j.sku,
+            j.spec.priority as u8,
+            self.charge_of(slot),
+            pool,
+        );
+        let spends = match memo.refused.get(&key) {
+            Some(&spends) => spends,
+            None => match self.refused_by_counters(slot, pool) {
+                Some(spends) => {
+                    memo.refused.insert(key, spends);
+                    spends
+                }
+                None => return self.try_preempt(now, slot, pool, attempts, events),
+            },
+        };
+        if spends {
+            *attempts = attempts.saturating_sub(1);
+        }
+        false
     }
 
     /// What placement of a job's minimum depends on besides the free index
@@ -508,4 +605,62 @@ type ShapeKey = (usize, u16, Need, u32, u32);
 
 /// Shapes that failed to place in this pass since the last start, each with
 /// whether it would have fit without the power caps.
-type FailedShapes = BTreeMap<ShapeKey, bool>;
+type FailedShapes = HashMap<ShapeKey, bool, Fx>;
+
+/// Preemption refusals by (node, SKU, class, charge, pool): whether each
+/// spent an attempt.
+type Refusals = HashMap<(NodeId, u16, u8, u64, usize), bool, Fx>;
+
+/// A fast hash for the pass's small memo keys (FxHash's mix): the memo is
+/// asked once per candidate, and SipHash or a B-tree of tuples cost more
+/// than the answer saves. Only looked up, never iterated, so the order of
+/// decisions does not depend on it.
+type Fx = BuildHasherDefault<FxHasher>;
+
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_u16(&mut self, v: u16) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// What a pass learnt that holds until the next start: shapes that failed,
+/// each (node, SKU) chain's tightest quota headroom below the root, and
+/// preemptions the counters refused. Bounded by the distinct keys of the
+/// pass's candidates, so by its depth.
+#[derive(Default)]
+struct PassMemo {
+    failed: FailedShapes,
+    headroom: HashMap<(NodeId, u16), Option<u64>, Fx>,
+    refused: Refusals,
+}
+
+impl PassMemo {
+    fn clear(&mut self) {
+        self.failed.clear();
+        self.headroom.clear();
+        self.refused.clear();
+    }
+}

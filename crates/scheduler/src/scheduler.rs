@@ -191,6 +191,9 @@ pub struct Scheduler {
     pub(crate) reservations: Vec<Reservation>,
     pub(crate) power: PowerLedger,
     pub(crate) borrowed_gpus: Vec<u64>,
+    /// Of those, GPUs of preemptible training jobs per SKU: with none, no
+    /// job owed its guarantee has a borrower to reclaim from.
+    pub(crate) borrowed_preemptible_gpus: Vec<u64>,
     /// GPUs of preemptible training jobs per tenant node, SKU and class.
     pub(crate) preemptible_gpus: Vec<u64>,
     /// Live jobs under each tenant node (its own and its descendants').
@@ -258,6 +261,7 @@ impl Scheduler {
             reservations: Vec::new(),
             power,
             borrowed_gpus: vec![0; skus],
+            borrowed_preemptible_gpus: vec![0; skus],
             preemptible_gpus: vec![0; tenants.len() * skus * PRIORITIES],
             by_node: vec![BTreeSet::new(); tenants.len()],
             next_seq: 0,

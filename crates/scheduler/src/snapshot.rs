@@ -213,6 +213,7 @@ impl Scheduler {
             reservations: st.reservations,
             power,
             borrowed_gpus: vec![0; skus],
+            borrowed_preemptible_gpus: vec![0; skus],
             preemptible_gpus: vec![0; nodes * skus * crate::scheduler::PRIORITIES],
             by_node: vec![BTreeSet::new(); nodes],
             next_seq: st.next_seq,

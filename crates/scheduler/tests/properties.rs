@@ -1459,6 +1459,62 @@ proptest! {
     }
 }
 
+/// A batch for a deep queue: mostly submissions of every shape, tenant and
+/// class, with completions and cancels of known jobs, tray failures and
+/// repairs, drains and power caps among them.
+fn deep_batch() -> impl Strategy<Value = Vec<Command>> {
+    vec(
+        prop_oneof![
+            8 => training().prop_map(Command::Submit),
+            2 => service().prop_map(Command::Submit),
+            4 => (0..JOB_IDS).prop_map(|i| Command::Complete(JobId(i))),
+            1 => (0..JOB_IDS).prop_map(|i| Command::Cancel(JobId(i))),
+            1 => tray().prop_map(|t| Command::TrayFailed { tray: tname(t) }),
+            1 => tray().prop_map(|t| Command::TrayRepaired { tray: tname(t) }),
+            1 => targets().prop_map(|targets| Command::Drain { targets, reason: "test".into() }),
+            1 => power_cap(),
+            1 => reserve(),
+        ],
+        0..24,
+    )
+}
+
+/// Up to 59 steps of up to 23 commands, ids spread as [`deepen`] does: a
+/// queue of dozens of jobs on the 992-GPU campus.
+fn deep_sequence() -> impl Strategy<Value = Seq> {
+    vec((dt(), deep_batch()), 1..60)
+        .prop_map(concretize)
+        .prop_map(deepen)
+}
+
+/// A pass's depth and preemption attempts: shallow enough that most jobs
+/// wait beyond the depth, none or one attempt so that the budget runs out,
+/// or the defaults.
+fn pass_config() -> impl Strategy<Value = Config> {
+    (
+        select(vec![2usize, 5, 16, 2000]),
+        select(vec![0usize, 1, 3, 16]),
+    )
+        .prop_map(|(queue_depth, preemption_attempts)| Config {
+            queue_depth,
+            preemption_attempts,
+            ..Config::default()
+        })
+}
+
+proptest! {
+    #![proptest_config(config(CASES / 8))]
+
+    /// 10c. The same over deep queues: many shapes, tenants and classes
+    /// waiting together, completions freeing room one job at a time,
+    /// failures, drains, caps and reservations, at several depths and
+    /// preemption budgets.
+    #[test]
+    fn the_pass_decides_as_the_reference_pass_deep(seq in deep_sequence(), config in pass_config()) {
+        same_as_reference(&seq, config)?;
+    }
+}
+
 // ---- the bugs found, each as its smallest sequence ------------------------------------
 //
 // Each test asserts the behaviour the properties expect, so that the bug
