@@ -60,6 +60,10 @@ pub enum BenchCommand {
         /// Concurrent clients, each with its own connection
         #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
         clients: u16,
+        /// The load generator: `wrk` (Debian's, when installed) or
+        /// `threads` (one ureq client thread per connection)
+        #[arg(long, default_value = "auto")]
+        generator: String,
         /// Keep the stores and server logs (their folder is printed)
         #[arg(long)]
         keep: bool,
@@ -85,9 +89,16 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
         BenchCommand::Api {
             full,
             clients,
+            generator,
             keep,
         } => crate::bench_api::run(&crate::bench_api::ApiArgs {
             full,
+            wrk: match generator.as_str() {
+                "wrk" => true,
+                "threads" => false,
+                "auto" => crate::bench_wrk::available(),
+                other => anyhow::bail!("--generator {other}: wrk, threads or auto"),
+            },
             clients: clients.into(),
             keep,
         }),

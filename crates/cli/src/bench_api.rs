@@ -42,6 +42,8 @@ const CAMPUS: &str = "abilene";
 
 pub struct ApiArgs {
     pub full: bool,
+    /// Load with wrk (else one client thread per connection).
+    pub wrk: bool,
     pub clients: usize,
     pub keep: bool,
 }
@@ -68,8 +70,9 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
     let mut all_met = true;
     outln!(
         "api.setup: `abilene serve --campus {CAMPUS} --speed {SPEED}` on loopback; closed-loop load \
-         (each client sends its next request when the last is answered), {} clients, one \
+         (each client sends its next request when the last is answered) from {}, {} clients, one \
          keep-alive connection each; {}",
+        if a.wrk { "wrk (2 threads)" } else { "one thread per client (ureq)" },
         a.clients,
         if a.full { "full sizes" } else { "quick sizes" }
     );
@@ -87,25 +90,18 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
         Req::Submit,
     )?;
     ensure!(warm.count > 0, "the warm-up made no request");
-    let (s, s_cpu, c_cpu) = with_cpu(&server, || {
-        load(
-            &server.base,
-            a.clients,
-            Duration::from_secs_f64(secs),
-            Req::Submit,
-        )
-    })?;
-    let met =
-        s.rate() >= SUBMIT_TARGET && s.percentile(0.99) <= SUBMIT_P99_TARGET && s.non_2xx == 0;
+    let (s, s_cpu, c_cpu) =
+        with_cpu(&server, || measure(a, root, &server.base, secs, Req::Submit))?;
+    let met = s.rate >= SUBMIT_TARGET && s.p99 <= SUBMIT_P99_TARGET && s.non_2xx == 0;
     all_met &= met;
     outln!(
         "api.submit durable (POST /v1/jobs {SUBMIT_BODY}, unique Idempotency-Key): {} /s, p50 {:.2} ms, \
          p99 {:.2} ms, max {:.2} ms, {} requests in {:.1} s, {} non-2xx (target >= {} /s, p99 <= {} ms, \
          0 non-2xx) {}",
-        count(s.rate() as u64),
-        ms(s.percentile(0.5)),
-        ms(s.percentile(0.99)),
-        ms(s.max()),
+        count(s.rate as u64),
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.max),
         count(s.count),
         s.wall.as_secs_f64(),
         s.non_2xx,
@@ -128,24 +124,18 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
         .and_then(|j| j.as_array())
         .map_or(0, |j| j.len());
     ensure!(jobs == 100, "GET {LIST_PATH} returned {jobs} jobs, not 100");
-    let (r, r_s_cpu, r_c_cpu) = with_cpu(&server, || {
-        load(
-            &server.base,
-            a.clients,
-            Duration::from_secs_f64(secs),
-            Req::List,
-        )
-    })?;
-    let met = r.rate() >= READ_TARGET && r.non_2xx == 0;
+    let (r, r_s_cpu, r_c_cpu) =
+        with_cpu(&server, || measure(a, root, &server.base, secs, Req::List))?;
+    let met = r.rate >= READ_TARGET && r.non_2xx == 0;
     all_met &= met;
     outln!(
         "api.list (GET {LIST_PATH}, 100 jobs, {} bytes a page): {} /s, p50 {:.2} ms, p99 {:.2} ms, \
          max {:.2} ms, {} requests in {:.1} s, {} non-2xx (target >= {} /s, 0 non-2xx) {}",
         count(page.len() as u64),
-        count(r.rate() as u64),
-        ms(r.percentile(0.5)),
-        ms(r.percentile(0.99)),
-        ms(r.max()),
+        count(r.rate as u64),
+        ms(r.p50),
+        ms(r.p99),
+        ms(r.max),
         count(r.count),
         r.wall.as_secs_f64(),
         r.non_2xx,
@@ -237,7 +227,7 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
 }
 
 /// CPU per request: what the figures would be on cores of their own.
-fn cpu_line(case: &str, f: &Figures, server: f64, clients: f64) -> Result<()> {
+fn cpu_line(case: &str, f: &Measured, server: f64, clients: f64) -> Result<()> {
     let per = |cpu: f64| cpu * 1e6 / f.count.max(1) as f64;
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     outln!(
@@ -444,6 +434,71 @@ enum Req {
     Submit,
     Long,
     List,
+}
+
+/// One load's figures, whichever generator made them.
+struct Measured {
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    count: u64,
+    non_2xx: u64,
+    wall: Duration,
+}
+
+impl From<&Figures> for Measured {
+    fn from(f: &Figures) -> Measured {
+        Measured {
+            rate: f.rate(),
+            p50: f.percentile(0.5),
+            p99: f.percentile(0.99),
+            max: f.max(),
+            count: f.count,
+            non_2xx: f.non_2xx,
+            wall: f.wall,
+        }
+    }
+}
+
+impl From<crate::bench_wrk::WrkFigures> for Measured {
+    fn from(f: crate::bench_wrk::WrkFigures) -> Measured {
+        Measured {
+            rate: f.rate,
+            p50: f.p50,
+            p99: f.p99,
+            max: f.max,
+            count: f.requests,
+            non_2xx: f.failed,
+            wall: f.wall,
+        }
+    }
+}
+
+/// One load: wrk when it is here (and asked for), else client threads.
+fn measure(
+    a: &ApiArgs,
+    root: &Path,
+    base: &str,
+    secs: f64,
+    req: Req,
+) -> Result<Measured> {
+    if a.wrk {
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (url, script) = match req {
+            Req::List => (format!("{base}{LIST_PATH}"), None),
+            Req::Submit | Req::Long => {
+                let body = if matches!(req, Req::Submit) { SUBMIT_BODY } else { LONG_BODY };
+                (
+                    format!("{base}/v1/jobs"),
+                    Some(crate::bench_wrk::submit_script(root, run, "/v1/jobs", body)?),
+                )
+            }
+        };
+        let secs = secs.round().max(1.0) as u64;
+        return Ok(crate::bench_wrk::run(&url, a.clients, secs, script.as_deref())?.into());
+    }
+    Ok((&load(base, a.clients, Duration::from_secs_f64(secs), req)?).into())
 }
 
 /// One case's figures.

@@ -4,6 +4,7 @@ mod bench;
 mod bench_api;
 mod bench_sched;
 mod bench_twin;
+mod bench_wrk;
 mod campus_cmd;
 mod client;
 mod client_cmd;
