@@ -86,7 +86,7 @@ fn fleet_for(
 }
 
 /// Rebuilds the engine from `store`, or starts a new log in it.
-fn restore(
+pub(crate) fn restore(
     store: &mut dyn Store,
     sc: &'static Scenario,
     campus: Arc<Campus>,

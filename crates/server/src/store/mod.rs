@@ -8,7 +8,7 @@
 
 mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{DB_FILE, SqliteStore};
 
 use abilene_scheduler::{LogHeader, LogRecord};
 use serde::{Deserialize, Serialize};
