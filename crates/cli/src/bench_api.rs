@@ -72,7 +72,11 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
         "api.setup: `abilene serve --campus {CAMPUS} --speed {SPEED}` on loopback; closed-loop load \
          (each client sends its next request when the last is answered) from {}, {} clients, one \
          keep-alive connection each; {}",
-        if a.wrk { "wrk (2 threads)" } else { "one thread per client (ureq)" },
+        if a.wrk {
+            "wrk (2 threads)"
+        } else {
+            "one thread per client (ureq)"
+        },
         a.clients,
         if a.full { "full sizes" } else { "quick sizes" }
     );
@@ -90,8 +94,9 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
         Req::Submit,
     )?;
     ensure!(warm.count > 0, "the warm-up made no request");
-    let (s, s_cpu, c_cpu) =
-        with_cpu(&server, || measure(a, root, &server.base, secs, Req::Submit))?;
+    let (s, s_cpu, c_cpu) = with_cpu(&server, || {
+        measure(a, root, &server.base, secs, Req::Submit)
+    })?;
     let met = s.rate >= SUBMIT_TARGET && s.p99 <= SUBMIT_P99_TARGET && s.non_2xx == 0;
     all_met &= met;
     outln!(
@@ -476,22 +481,22 @@ impl From<crate::bench_wrk::WrkFigures> for Measured {
 }
 
 /// One load: wrk when it is here (and asked for), else client threads.
-fn measure(
-    a: &ApiArgs,
-    root: &Path,
-    base: &str,
-    secs: f64,
-    req: Req,
-) -> Result<Measured> {
+fn measure(a: &ApiArgs, root: &Path, base: &str, secs: f64, req: Req) -> Result<Measured> {
     if a.wrk {
         let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (url, script) = match req {
             Req::List => (format!("{base}{LIST_PATH}"), None),
             Req::Submit | Req::Long => {
-                let body = if matches!(req, Req::Submit) { SUBMIT_BODY } else { LONG_BODY };
+                let body = if matches!(req, Req::Submit) {
+                    SUBMIT_BODY
+                } else {
+                    LONG_BODY
+                };
                 (
                     format!("{base}/v1/jobs"),
-                    Some(crate::bench_wrk::submit_script(root, run, "/v1/jobs", body)?),
+                    Some(crate::bench_wrk::submit_script(
+                        root, run, "/v1/jobs", body,
+                    )?),
                 )
             }
         };

@@ -43,6 +43,10 @@ pub struct ServeArgs {
     /// Stop by itself after this long (`90s`, `5m`, `1h`); until Ctrl-C if left out
     #[arg(long = "for", value_parser = parse_duration)]
     pub run_for: Option<Duration>,
+    /// Serve nothing: check that the state a restart restores from --data
+    /// equals the whole log replayed from empty (tests, after a crash)
+    #[arg(long, hide = true)]
+    pub check_replay: bool,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -149,6 +153,9 @@ fn start(args: ServeArgs, sc: Scenario, on_ready: impl FnOnce(&Server)) -> Resul
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     let sc = scenario(&args)?;
+    if args.check_replay {
+        return check_replay(sc, &args.data);
+    }
     let data = args.data.display().to_string();
     start(args, sc, |s| {
         let r = &s.restored;
@@ -163,6 +170,30 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             r.millis
         );
     })
+}
+
+/// `abilene serve --check-replay`: the logic is the server's.
+fn check_replay(sc: Scenario, data: &Path) -> Result<ExitCode> {
+    let sc: &'static Scenario = Box::leak(Box::new(sc));
+    let r = abilene_server::check::check_replay(sc, data)?;
+    let from = r.from_snapshot.map_or("from empty".to_string(), |s| {
+        format!("from the snapshot at {s}")
+    });
+    if r.ok() {
+        println!(
+            "replay check: equal at record {} (restored {from} + {} records; {} snapshot files checked; {} finished jobs)",
+            r.seq, r.tail, r.snapshots_checked, r.finished_jobs
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "replay check: the restored state differs from the log replayed from empty (restored {from} + {} records):",
+        r.tail
+    );
+    for d in &r.differences {
+        eprintln!("- {d}");
+    }
+    Ok(ExitCode::FAILURE)
 }
 
 #[derive(Args, Debug)]
@@ -198,6 +229,7 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
         seed: None,
         snapshot_every: abilene_server::serve::SNAPSHOT_EVERY,
         run_for: a.run_for,
+        check_replay: false,
     };
     let speed = a.speed;
     let code = start(args, sc, |s| {

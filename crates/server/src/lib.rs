@@ -8,6 +8,7 @@
 //! rebuilt on start from the newest snapshot and the log's tail (`serve`).
 
 pub mod api;
+pub mod check;
 pub mod clock;
 pub mod engine;
 pub mod fill;

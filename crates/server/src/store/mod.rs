@@ -8,7 +8,7 @@
 
 mod sqlite;
 
-pub use sqlite::{SqliteStore, snapshot_seqs};
+pub use sqlite::{DB_FILE, SqliteStore, snapshot_seqs};
 
 use abilene_scheduler::{LogHeader, LogRecord};
 use serde::{Deserialize, Serialize};

@@ -12,7 +12,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Commit, FinishedJob, Recovered, SnapshotWriter, Store, StoreError, StoredReply};
 
-const DB_FILE: &str = "abilene.db";
+/// The database file in a store's directory.
+pub const DB_FILE: &str = "abilene.db";
 const SNAPSHOT_PREFIX: &str = "snapshot-";
 const SNAPSHOT_SUFFIX: &str = ".json";
 /// Snapshots kept: the newest may be the one a crash interrupted the use of.
