@@ -222,6 +222,7 @@ pub async fn run(
         default_sku,
         speed: opts.speed,
         shutdown: stop_rx,
+        pages: Default::default(),
     };
     on_ready(&Server { addr, restored });
     let router = app(state);

@@ -319,12 +319,23 @@ async fn list(
                 KindName::Service => KindFilter::Service,
             }),
         };
+        // The filter, the cursor and the limit make the page: the same
+        // ones at the same log record give the same bytes.
+        let key = format!("{filter:?}|{:?}|{limit}", q.after);
+        let seq = e.seq;
+        let cached = st.pages.lock().ok().and_then(|mut c| c.get(seq, &key));
+        if let Some(page) = cached {
+            return Ok(json_body(page));
+        }
         let p = e
             .sched
             .list_jobs(&filter, q.after.map(JobId), limit)
             .map_err(|r| ApiError::from_reject(&r))?;
-        let body = live_page(&p.jobs, p.next);
         drop(e);
+        let body = axum::body::Bytes::from(live_page(&p.jobs, p.next));
+        if let Ok(mut c) = st.pages.lock() {
+            c.put(seq, key, body.clone());
+        }
         return Ok(json_body(body));
     };
     Ok(axum::Json(page).into_response())
@@ -350,7 +361,7 @@ fn live_page(jobs: &[JobView], next: Option<JobId>) -> Vec<u8> {
     out
 }
 
-fn json_body(body: Vec<u8>) -> Response {
+fn json_body(body: axum::body::Bytes) -> Response {
     (
         StatusCode::OK,
         [(

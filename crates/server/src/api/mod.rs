@@ -53,6 +53,43 @@ pub struct AppState {
     pub speed: f64,
     /// Turns true when the server shuts down: event streams end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Job pages already written for the state as of one log record.
+    pub pages: Arc<std::sync::Mutex<PageCache>>,
+}
+
+/// Pages of jobs already written, valid while the state stays at `seq`:
+/// between two writer rounds the same query gives the same bytes, and a
+/// dashboard or a script polls the same few pages. Cleared by the first
+/// read after the state moves on; at most [`PageCache::MAX`] pages.
+#[derive(Default)]
+pub struct PageCache {
+    seq: u64,
+    pages: std::collections::HashMap<String, Bytes>,
+}
+
+impl PageCache {
+    pub const MAX: usize = 256;
+
+    /// The page for `key` at `seq`, if written.
+    pub fn get(&mut self, seq: u64, key: &str) -> Option<Bytes> {
+        if self.seq != seq {
+            self.seq = seq;
+            self.pages.clear();
+            return None;
+        }
+        self.pages.get(key).cloned()
+    }
+
+    pub fn put(&mut self, seq: u64, key: String, page: Bytes) {
+        if self.seq != seq {
+            self.seq = seq;
+            self.pages.clear();
+        }
+        if self.pages.len() >= Self::MAX {
+            self.pages.clear();
+        }
+        self.pages.insert(key, page);
+    }
 }
 
 impl AppState {
