@@ -9,20 +9,17 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use abilene_twin::scenario::Scenario;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::oneshot;
 
-use crate::api::jobs::{SubmitJob, default_sku, submit_responder};
+use crate::api::jobs::{SubmitJob, submit_responder};
 use crate::api::request_hash;
-use crate::clock::CampusClock;
 use crate::engine::KindName;
-use crate::serve::{ServeError, fleet_for, restore};
+use crate::serve::ServeError;
 use crate::store::SqliteStore;
-use crate::writer::{Idempotency, QUEUE_DEPTH, Reply, Request, SendError, Writer};
+use crate::writer::{Idempotency, QUEUE_DEPTH, Reply, Request, SendError};
 
 pub struct FillOptions {
     pub scenario: &'static Scenario,
@@ -57,29 +54,13 @@ pub struct Filled {
 pub fn fill(opts: &FillOptions) -> Result<Filled, ServeError> {
     let started = Instant::now();
     let sc = opts.scenario;
-    let campus = Arc::new(sc.campus.clone());
-    let mut store = SqliteStore::open(&opts.data)?;
-    let (engine, control, _, fresh) = restore(&mut store, sc, campus)?;
-    let fleet = fleet_for(sc, None, &engine.sched, fresh)?;
-    let clock = CampusClock::new(engine.sched.now(), opts.speed).map_err(ServeError::Setup)?;
-    let sku = default_sku(&engine);
-    let engine = Arc::new(RwLock::new(engine));
-    let (events, _) = broadcast::channel(16);
-    let writer = Writer {
-        engine: engine.clone(),
-        store: Box::new(store),
-        fleet,
-        committed_control: control.clone(),
-        control,
-        clock,
-        events,
-        snapshot_every: opts.snapshot_every,
-        stopped: Arc::new(AtomicBool::new(false)),
-        on_stop: Arc::new(tokio::sync::Notify::new()),
-    };
-    let (handle, thread) = writer
-        .spawn()
-        .map_err(|e| ServeError::Setup(format!("start the writer: {e}")))?;
+    let crate::serve::Started {
+        engine,
+        handle,
+        thread,
+        default_sku: sku,
+        ..
+    } = crate::serve::start_writer(sc, &opts.data, None, opts.speed, opts.snapshot_every)?;
     let job = SubmitJob {
         project: opts.project.clone(),
         sku: None,

@@ -157,6 +157,66 @@ pub(crate) fn restore(
     Ok((engine, control, restored, false))
 }
 
+/// A writer running over a restored engine: what `run` serves and what
+/// `fill` feeds.
+pub(crate) struct Started {
+    pub engine: Arc<RwLock<Engine>>,
+    pub handle: crate::writer::WriterHandle,
+    pub thread: std::thread::JoinHandle<Result<(), crate::store::StoreError>>,
+    pub restored: Restored,
+    pub events: broadcast::Sender<crate::engine::StreamEvent>,
+    pub stopped: Arc<AtomicBool>,
+    pub on_stop: Arc<tokio::sync::Notify>,
+    /// The SKU of a submission that names none.
+    pub default_sku: Arc<str>,
+}
+
+/// Opens the store in `data`, restores the engine (or starts a new log),
+/// resumes the fleet and starts the writer over them.
+pub(crate) fn start_writer(
+    sc: &'static Scenario,
+    data: &std::path::Path,
+    seed: Option<u64>,
+    speed: f64,
+    snapshot_every: u64,
+) -> Result<Started, ServeError> {
+    let campus = Arc::new(sc.campus.clone());
+    let mut store = SqliteStore::open(data)?;
+    let (engine, control, restored, fresh) = restore(&mut store, sc, campus)?;
+    let fleet = fleet_for(sc, seed, &engine.sched, fresh)?;
+    let clock = CampusClock::new(engine.sched.now(), speed).map_err(ServeError::Setup)?;
+    let default_sku: Arc<str> = Arc::from(crate::api::jobs::default_sku(&engine));
+    let engine = Arc::new(RwLock::new(engine));
+    let (events, _) = broadcast::channel(4_096);
+    let stopped = Arc::new(AtomicBool::new(false));
+    let on_stop = Arc::new(tokio::sync::Notify::new());
+    let writer = Writer {
+        engine: engine.clone(),
+        store: Box::new(store),
+        fleet,
+        committed_control: control.clone(),
+        control,
+        clock,
+        events: events.clone(),
+        snapshot_every,
+        stopped: stopped.clone(),
+        on_stop: on_stop.clone(),
+    };
+    let (handle, thread) = writer
+        .spawn()
+        .map_err(|e| ServeError::Setup(format!("start the writer: {e}")))?;
+    Ok(Started {
+        engine,
+        handle,
+        thread,
+        restored,
+        events,
+        stopped,
+        on_stop,
+        default_sku,
+    })
+}
+
 /// Runs a server until `shutdown` completes, then stops it cleanly:
 /// in-flight requests finish and every accepted command is on disk.
 /// `on_ready` hears the bound address once the state is restored.
@@ -186,31 +246,17 @@ pub async fn run(
         addr: opts.listen,
         source,
     })?;
-    let campus = Arc::new(sc.campus.clone());
-    let mut store = SqliteStore::open(&opts.data)?;
-    let (engine, control, restored, fresh) = restore(&mut store, sc, campus)?;
-    let fleet = fleet_for(sc, opts.seed, &engine.sched, fresh)?;
-    let clock = CampusClock::new(engine.sched.now(), opts.speed).map_err(ServeError::Setup)?;
-    let default_sku: Arc<str> = Arc::from(crate::api::jobs::default_sku(&engine));
-    let engine = Arc::new(RwLock::new(engine));
-    let (events, _) = broadcast::channel(4_096);
-    let stopped = Arc::new(AtomicBool::new(false));
-    let on_stop = Arc::new(tokio::sync::Notify::new());
-    let writer = Writer {
-        engine: engine.clone(),
-        store: Box::new(store),
-        fleet,
-        committed_control: control.clone(),
-        control,
-        clock,
-        events: events.clone(),
-        snapshot_every: opts.snapshot_every,
-        stopped: stopped.clone(),
-        on_stop: on_stop.clone(),
-    };
-    let (handle, thread) = writer
-        .spawn()
-        .map_err(|e| ServeError::Setup(format!("start the writer: {e}")))?;
+    let started = start_writer(sc, &opts.data, opts.seed, opts.speed, opts.snapshot_every)?;
+    let Started {
+        engine,
+        handle,
+        thread,
+        restored,
+        events,
+        stopped,
+        on_stop,
+        default_sku,
+    } = started;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let state = AppState {
         engine,

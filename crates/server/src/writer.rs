@@ -359,6 +359,8 @@ impl Writer {
 /// scheduler taken between rounds, so the log goes on meanwhile.
 struct SnapshotThread {
     tx: Option<SyncSender<(u64, Box<Scheduler>)>>,
+    /// True while a snapshot is being written: the next is not even cloned.
+    busy: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -367,6 +369,8 @@ impl SnapshotThread {
         // One waiting at most: a snapshot still being written makes the
         // next one wait for the following threshold instead of piling up.
         let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, Box<Scheduler>)>(1);
+        let busy = Arc::new(AtomicBool::new(false));
+        let writing = busy.clone();
         let thread = std::thread::Builder::new()
             .name("abilene-snapshot".into())
             .spawn(move || {
@@ -376,20 +380,27 @@ impl SnapshotThread {
                     if let Err(e) = writer.put(seq, &bytes) {
                         tracing::warn!("snapshot after record {seq} not written: {e}");
                     }
+                    writing.store(false, Ordering::SeqCst);
                 }
             })
             .ok();
         SnapshotThread {
             tx: Some(tx),
+            busy,
             thread,
         }
     }
 
     fn offer(&self, seq: u64, sched: &Scheduler) {
-        if let Some(tx) = &self.tx
-            && let Err(TrySendError::Full(_)) = tx.try_send((seq, Box::new(sched.clone())))
-        {
+        // The clone holds up the writer: take it only when it can be used.
+        if self.busy.swap(true, Ordering::SeqCst) {
             tracing::debug!("snapshot after record {seq} skipped: the last is still being written");
+            return;
+        }
+        if let Some(tx) = &self.tx
+            && tx.try_send((seq, Box::new(sched.clone()))).is_err()
+        {
+            self.busy.store(false, Ordering::SeqCst);
         }
     }
 

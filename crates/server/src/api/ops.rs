@@ -51,7 +51,11 @@ pub struct Done {
     pub seq: u64,
 }
 
-fn done(commands: &[Command], results: &[CommandResult], e: &Engine) -> crate::writer::Reply {
+pub(super) fn done(
+    commands: &[Command],
+    results: &[CommandResult],
+    e: &Engine,
+) -> crate::writer::Reply {
     if let Some(r) = first_reject(results) {
         return r;
     }

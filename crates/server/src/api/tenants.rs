@@ -159,24 +159,12 @@ async fn retire(
 ) -> Result<Response, ApiError> {
     operator_only(&caller)?;
     let idem = idempotency(&headers, "POST", &format!("/v1/tenants/{name}/retire"), b"")?;
-    let respond = Box::new(|c: &[Command], r: &[_], e: &Engine| {
-        if let Some(x) = first_reject(r) {
-            return x;
-        }
-        json_reply(
-            StatusCode::OK,
-            &super::ops::Done {
-                command: c.first().map_or("", Command::kind).to_string(),
-                seq: e.seq,
-            },
-        )
-    });
     Ok(execute(
         &st,
         &caller,
         idem,
         vec![Command::RetireTenant { name }],
-        respond,
+        Box::new(super::ops::done),
     )
     .await)
 }
