@@ -67,10 +67,12 @@ impl Answer {
 pub struct Client {
     base: String,
     agent: ureq::Agent,
+    /// `Bearer <token>`, sent with every request.
+    auth: Option<String>,
 }
 
 impl Client {
-    pub fn new(server: &str) -> Result<Client> {
+    pub fn new(server: &str, token: Option<&str>) -> Result<Client> {
         let base = server.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             anyhow::bail!("--server {server}: give a URL such as {DEFAULT_SERVER}");
@@ -80,7 +82,11 @@ impl Client {
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
-        Ok(Client { base, agent })
+        Ok(Client {
+            base,
+            agent,
+            auth: token.map(|t| format!("Bearer {}", t.trim())),
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -109,10 +115,16 @@ impl Client {
         )
     }
 
+    fn authed<B>(&self, r: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.auth {
+            Some(a) => r.header("Authorization", a),
+            None => r,
+        }
+    }
+
     pub fn get(&self, path: &str) -> Result<Answer> {
         let resp = self
-            .agent
-            .get(&self.url(path))
+            .authed(self.agent.get(&self.url(path)))
             .call()
             .map_err(|e| self.unreachable(e))?;
         self.read(resp)
@@ -133,7 +145,8 @@ impl Client {
                 "PATCH" => self.agent.patch(&self.url(path)),
                 _ => self.agent.post(&self.url(path)),
             };
-            let r = req
+            let r = self
+                .authed(req)
                 .header("Idempotency-Key", &key)
                 .header("Content-Type", "application/json")
                 .send(text.as_str());
@@ -155,8 +168,7 @@ impl Client {
     /// Opens the event stream after `after` (None: from now).
     pub fn events(&self, after: Option<&str>) -> Result<impl std::io::BufRead> {
         let mut req = self
-            .agent
-            .get(&self.url("/v1/events"))
+            .authed(self.agent.get(&self.url("/v1/events")))
             .config()
             .timeout_global(None)
             .build();

@@ -19,6 +19,16 @@ pub struct Conn {
     /// `table` for people, `json` for scripts
     #[arg(long, value_enum, default_value_t = Output::Table, global = true)]
     pub output: Output,
+    /// The bearer token (`abilene admin token create`); best given by the
+    /// environment, so it stays out of shell history
+    #[arg(long, env = "ABILENE_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+}
+
+impl Conn {
+    pub fn client(&self) -> Result<Client> {
+        Client::new(&self.server, self.token.as_deref())
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,7 +239,7 @@ fn job_text(j: &Value) -> Result<String> {
 }
 
 pub fn job(conn: &Conn, c: JobCommand) -> Result<ExitCode> {
-    let cl = Client::new(&conn.server)?;
+    let cl = conn.client()?;
     match c {
         JobCommand::Submit {
             project,
@@ -373,7 +383,7 @@ fn done_text(v: &Value) -> Result<String> {
 }
 
 pub fn tray(conn: &Conn, c: TrayCommand) -> Result<ExitCode> {
-    let cl = Client::new(&conn.server)?;
+    let cl = conn.client()?;
     let (path, body) = match c {
         TrayCommand::Drain { name, reason } => (
             format!("/v1/trays/{}/drain", path_of(&name)),
@@ -389,7 +399,7 @@ pub fn tray(conn: &Conn, c: TrayCommand) -> Result<ExitCode> {
 }
 
 pub fn rack(conn: &Conn, c: RackCommand) -> Result<ExitCode> {
-    let cl = Client::new(&conn.server)?;
+    let cl = conn.client()?;
     let (path, body) = match c {
         RackCommand::Drain { name, reason } => (
             format!("/v1/racks/{}/drain", path_of(&name)),
@@ -438,7 +448,7 @@ fn tenant_rows(v: &Value) -> Result<String> {
 }
 
 pub fn tenant(conn: &Conn, c: TenantCommand) -> Result<ExitCode> {
-    let cl = Client::new(&conn.server)?;
+    let cl = conn.client()?;
     match c {
         TenantCommand::List => print(conn, &cl.get("/v1/tenants")?, tenant_rows),
         TenantCommand::Show { name } => print(
@@ -495,7 +505,7 @@ fn clip(s: &str, n: usize) -> String {
 }
 
 pub fn events(conn: &Conn, a: &EventsArgs) -> Result<ExitCode> {
-    let cl = Client::new(&conn.server)?;
+    let cl = conn.client()?;
     let mut stream = cl.events(a.after.as_deref())?;
     let mut n = 0u64;
     while a.count.is_none_or(|c| n < c) {

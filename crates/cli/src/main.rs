@@ -1,5 +1,6 @@
 //! `abilene`: the control plane and digital twin of a gigawatt AI campus.
 
+mod admin_cmd;
 mod bench;
 mod bench_api;
 mod bench_sched;
@@ -63,6 +64,12 @@ enum Command {
     Tenant(client_cmd::TenantCommand),
     /// A server's event stream
     Events(client_cmd::EventsArgs),
+    /// Tokens (the first one of a store; create, list, revoke on a
+    /// server) and the audit log's verification
+    #[command(subcommand)]
+    Admin(admin_cmd::AdminCommand),
+    /// A server's audit log
+    Audit(admin_cmd::AuditArgs),
     /// Inspect, validate and export campus models
     #[command(subcommand)]
     Campus(campus_cmd::CampusCommand),
@@ -86,6 +93,8 @@ fn main() -> ExitCode {
         Command::Rack(c) => client_cmd::rack(&cli.conn, c),
         Command::Tenant(c) => client_cmd::tenant(&cli.conn, c),
         Command::Events(a) => client_cmd::events(&cli.conn, &a),
+        Command::Admin(c) => admin_cmd::admin(&cli.conn, c),
+        Command::Audit(a) => admin_cmd::audit(&cli.conn, &a),
         Command::Campus(c) => campus_cmd::run(c),
         Command::Sim(a) => sim_cmd::sim(&a),
         Command::Sched(c) => sched_cmd::run(c),

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use abilene_server::api::Limits;
 use abilene_server::{ServeOptions, Server};
 use abilene_twin::scenario::{Scenario, ScenarioError};
 use anyhow::{Context, Result};
@@ -43,6 +44,24 @@ pub struct ServeArgs {
     /// Stop by itself after this long (`90s`, `5m`, `1h`); until Ctrl-C if left out
     #[arg(long = "for", value_parser = parse_duration)]
     pub run_for: Option<Duration>,
+    /// When the store is new, write the operator's first admin token to
+    /// this file (mode 0600) instead of showing it
+    #[arg(long)]
+    pub admin_token_file: Option<PathBuf>,
+    /// Requests a second one token (or one address without a token) may
+    /// make, sustained, 1 to 1,000,000; beyond, 429 with Retry-After
+    #[arg(long, default_value_t = Limits::default().rate_per_s)]
+    pub rate_limit: u32,
+    /// Requests above the rate one token may make at once, 1 to 1,000,000
+    #[arg(long, default_value_t = Limits::default().burst)]
+    pub rate_burst: u32,
+    /// Requests handled at once over all callers, 1 to 100,000; beyond,
+    /// 503 `overloaded` at once
+    #[arg(long, default_value_t = Limits::default().max_in_flight)]
+    pub max_in_flight: usize,
+    /// Longest a request may take, 1s to 300s; beyond, 503 `timeout`
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    pub request_timeout: Duration,
     /// Serve nothing: check that the state a restart restores from --data
     /// equals the whole log replayed from empty (tests, after a crash)
     #[arg(long, hide = true)]
@@ -141,6 +160,13 @@ fn start(args: ServeArgs, sc: Scenario, on_ready: impl FnOnce(&Server)) -> Resul
         speed: args.speed,
         snapshot_every: args.snapshot_every,
         seed: args.seed,
+        admin_token_file: args.admin_token_file.clone(),
+        limits: Limits {
+            rate_per_s: args.rate_limit,
+            burst: args.rate_burst,
+            max_in_flight: args.max_in_flight,
+            request_timeout: args.request_timeout,
+        },
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -169,6 +195,10 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
                 .unwrap_or_default(),
             r.millis
         );
+        if let Some(t) = &s.first_token {
+            eprintln!("abilene serve: a new store; the operator's admin token, shown once (keep it):");
+            println!("{t}");
+        }
     })
 }
 
@@ -230,10 +260,18 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
         snapshot_every: abilene_server::serve::SNAPSHOT_EVERY,
         run_for: a.run_for,
         check_replay: false,
+        admin_token_file: None,
+        rate_limit: Limits::default().rate_per_s,
+        rate_burst: Limits::default().burst,
+        max_in_flight: Limits::default().max_in_flight,
+        request_timeout: Limits::default().request_timeout,
     };
     let speed = a.speed;
     let code = start(args, sc, |s| {
         let url = format!("http://{}", s.addr);
+        let token = s.first_token.clone().unwrap_or_else(|| {
+            "<the token printed when this store was made>".to_string()
+        });
         eprintln!(
             "abilene demo: the Abilene campus (8 buildings, 400k GPUs) with its digital twin\n\
              running at {speed}x and the 30-day workload of scenarios/abilene-30d.toml\n\
@@ -242,12 +280,15 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
              Store:    {}\n\n\
              Try, in another terminal:\n\
              \x20 export ABILENE_SERVER={url}\n\
+             \x20 export ABILENE_TOKEN={token}\n\
              \x20 abilene tenant list\n\
              \x20 abilene job submit --project research --gpus 256 --runtime 7200\n\
              \x20 abilene job list --state running --limit 10\n\
              \x20 abilene tray drain B1/H1/R0001/T01 --reason \"swap a NIC\"\n\
              \x20 abilene events --count 10\n\
-             \x20 curl -s {url}/v1/campus\n\n\
+             \x20 curl -s -H \"Authorization: Bearer $ABILENE_TOKEN\" {url}/v1/campus\n\n\
+             The token is the operator's (admin of the whole campus); make narrower\n\
+             ones with `abilene admin token create --tenant openai --role viewer --name me`.\n\n\
              The 30-day twin report is `abilene sim scenarios/abilene-30d.toml`.\n\
              Ctrl-C stops the server cleanly.",
             data.display()

@@ -13,7 +13,7 @@ use std::io::BufRead;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{API_JOB_BASE, Server, Temp, agent, bin, get, json, list_all, post, send};
+use common::{API_JOB_BASE, Server, Temp, bin, get, json, list_all, post, send};
 use serde_json::Value;
 
 /// Speed 1: a job of an hour stays live for the whole test.
@@ -59,7 +59,7 @@ const JSON: (&str, &str) = ("Content-Type", "application/json");
 #[test]
 fn bad_input_gets_a_4xx_with_a_stable_code() {
     let (_d, s) = server("bad");
-    let a = agent();
+    let a = s.agent();
     let jobs = s.url("/v1/jobs");
 
     refused(
@@ -313,7 +313,7 @@ fn bad_input_gets_a_4xx_with_a_stable_code() {
 #[test]
 fn an_idempotency_key_acts_once_and_refuses_another_request() {
     let (_d, s) = server("idem");
-    let a = agent();
+    let a = s.agent();
     let jobs = s.url("/v1/jobs");
     let h = [JSON, ("Idempotency-Key", "idem-1")];
     let first = send(&a, "POST", &jobs, &h, Some(JOB)).unwrap();
@@ -399,7 +399,7 @@ fn pages(a: &ureq::Agent, s: &Server, query: &str, limit: usize) -> (Vec<Value>,
 #[test]
 fn jobs_submit_list_page_show_and_cancel() {
     let (_d, s) = server("jobs");
-    let a = agent();
+    let a = s.agent();
     let mut ids = Vec::new();
     let projects = ["research", "inference", "frontier", "b-train"];
     for i in 0..23 {
@@ -485,7 +485,7 @@ fn jobs_submit_list_page_show_and_cancel() {
 #[test]
 fn trays_drain_and_resume_by_the_api_and_the_cli() {
     let (_d, s) = server("trays");
-    let a = agent();
+    let a = s.agent();
     let (st, v) = get(&a, &s.url(&format!("/v1/trays/{TRAY}")));
     assert_eq!(st, 200, "{v}");
     let (st, v) = post(
@@ -540,7 +540,7 @@ fn trays_drain_and_resume_by_the_api_and_the_cli() {
 
     // The same through the CLI client.
     let cli = |args: &[&str]| {
-        bin()
+        bin().env("ABILENE_TOKEN", &s.token)
             .args(args)
             .args(["--server", &s.base])
             .output()
@@ -576,7 +576,7 @@ fn trays_drain_and_resume_by_the_api_and_the_cli() {
 fn the_cli_client_prints_json_and_exits_by_the_answer() {
     let (_d, s) = server("cli");
     let run = |args: &[&str]| {
-        bin()
+        bin().env("ABILENE_TOKEN", &s.token)
             .args(args)
             .env("ABILENE_SERVER", &s.base)
             .output()
@@ -640,7 +640,7 @@ fn the_cli_client_prints_json_and_exits_by_the_answer() {
     let out = run(&["job", "cancel", &id.to_string()]);
     assert_eq!(out.status.code(), Some(3), "cancelled already: {out:?}");
     let nobody = format!("http://127.0.0.1:{}", common::free_port());
-    let out = bin()
+    let out = bin().env("ABILENE_TOKEN", &s.token)
         .args(["job", "show", "1", "--server", &nobody])
         .output()
         .unwrap();
@@ -683,6 +683,7 @@ fn stream(s: &Server, last_event_id: &str) -> impl BufRead {
         .into();
     let resp = a
         .get(&s.url("/v1/events"))
+        .header("Authorization", format!("Bearer {}", s.token))
         .header("Last-Event-ID", last_event_id)
         .call()
         .expect("the stream opens");
@@ -700,10 +701,10 @@ fn seq_index(id: &str) -> (u64, u32) {
 #[test]
 fn events_stream_and_resume_after_the_last_event_id() {
     let (_d, s) = server("events");
-    let a = agent();
+    let a = s.agent();
     // `abilene events --count 2` from now: prints two events once some
     // happen. Drains and resumes make them, until it has its two.
-    let child = bin()
+    let child = bin().env("ABILENE_TOKEN", &s.token)
         .args(["events", "--count", "2", "--server", &s.base])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -798,7 +799,7 @@ fn events_stream_and_resume_after_the_last_event_id() {
 #[test]
 fn readiness_health_and_the_openapi_document() {
     let (_d, s) = server("ready");
-    let a = agent();
+    let a = s.agent();
     let (st, v) = get(&a, &s.url("/readyz"));
     assert_eq!((st, v["status"].as_str()), (200, Some("ready")));
     let (st, v) = get(&a, &s.url("/healthz"));

@@ -108,12 +108,11 @@ fn submit(a: &ureq::Agent, base: &str, s: &Sub) -> Option<(u16, String)> {
     }
 }
 
+/// The store's admin token: one store, one token, across every restart.
+static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
+    common::agent_with(TOKEN.get().map_or("", String::as_str))
 }
 
 /// Load until `stop`: a connection error leaves the submission open.
@@ -364,6 +363,7 @@ fn acknowledged_submissions_survive_sigkill_and_the_state_equals_the_log_replaye
     for round in 0..=rounds {
         let t = Instant::now();
         let mut server = Server::start(data.path(), SERVER_ARGS);
+        let _ = TOKEN.set(server.token.clone());
         let took = t.elapsed();
         times.start += took;
         times.slowest_start = times.slowest_start.max(took);

@@ -86,7 +86,12 @@ pub fn check_replay(sc: &'static Scenario, data: &Path) -> Result<ReplayCheck, S
     let snapshots = rec.snapshots;
 
     // The state as a restart restores it: the server's own code.
-    let (restored, _, info, _) = restore(&mut store, sc, campus.clone())?;
+    let (restored, _, info, _) = restore(
+        &mut store,
+        sc,
+        campus.clone(),
+        &mut crate::serve::Held::default(),
+    )?;
 
     // The state from empty: every record through the engine, as a server
     // that never stopped applied them.

@@ -6,7 +6,7 @@
 //! never goes back, across restarts too: a restarted server resumes from the
 //! time of the last record in its log.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use abilene_scheduler::Time;
 
@@ -49,6 +49,14 @@ impl CampusClock {
     }
 }
 
+/// Wall-clock milliseconds since the Unix epoch: when a token expires and
+/// when an audit record was made are wall time, not campus time.
+pub fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,3 +76,4 @@ mod tests {
         assert!(a >= 5_000 && b >= a);
     }
 }
+

@@ -105,6 +105,9 @@ pub fn fill(opts: &FillOptions) -> Result<Filled, ServeError> {
                 request_hash: hash.clone(),
             }),
             commands: vec![abilene_scheduler::Command::Submit(spec.clone())],
+            tokens: Vec::new(),
+            keep_reply: true,
+            audit: None,
             respond: submit_responder(),
             reply: tx,
         };

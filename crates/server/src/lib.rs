@@ -8,6 +8,8 @@
 //! rebuilt on start from the newest snapshot and the log's tail (`serve`).
 
 pub mod api;
+pub mod audit;
+pub mod auth;
 pub mod check;
 pub mod clock;
 pub mod engine;

@@ -35,6 +35,10 @@ pub struct ServeOptions {
     pub speed: f64,
     pub snapshot_every: u64,
     pub seed: Option<u64>,
+    /// Where to write the first admin token when the store is new; None:
+    /// it is handed to `on_ready` (`Server::first_token`) to be printed.
+    pub admin_token_file: Option<PathBuf>,
+    pub limits: crate::api::Limits,
 }
 
 /// A running server.
@@ -42,6 +46,9 @@ pub struct Server {
     pub addr: SocketAddr,
     /// Campus time the state was restored to, and the records replayed.
     pub restored: Restored,
+    /// The operator's first admin token, when this start made it and no
+    /// file was given for it: to be shown once.
+    pub first_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -85,14 +92,24 @@ pub(crate) fn fleet_for(
     Ok(Box::new(fleet))
 }
 
+/// What a store held besides the scheduler's state.
+#[derive(Debug, Default)]
+pub(crate) struct Held {
+    pub tokens: Vec<crate::auth::TokenRecord>,
+    pub audit_head: crate::audit::Head,
+}
+
 /// Rebuilds the engine from `store`, or starts a new log in it.
 pub(crate) fn restore(
     store: &mut dyn Store,
     sc: &'static Scenario,
     campus: Arc<Campus>,
+    held: &mut Held,
 ) -> Result<(Engine, Controller, Restored, bool), ServeError> {
     let started = std::time::Instant::now();
-    let rec = store.recover()?;
+    let mut rec = store.recover()?;
+    held.tokens = std::mem::take(&mut rec.tokens);
+    held.audit_head = std::mem::take(&mut rec.audit_head);
     let setup = |e: String| ServeError::Setup(e);
     let Some(header) = rec.header else {
         let tenants = abilene_twin::tenancy::tenants(&sc.spec, &sc.campus);
@@ -169,6 +186,70 @@ pub(crate) struct Started {
     pub on_stop: Arc<tokio::sync::Notify>,
     /// The SKU of a submission that names none.
     pub default_sku: Arc<str>,
+    pub tokens: Arc<RwLock<crate::auth::Tokens>>,
+    /// The first admin token, when this start made it.
+    pub first_token: Option<String>,
+    /// The audit log's reader, beside the writer.
+    pub audit: Box<dyn crate::store::AuditReader>,
+}
+
+/// Makes the operator's first admin token in a store that has none, and
+/// commits it with its audit record. None if the store has tokens.
+pub(crate) fn first_admin(
+    store: &mut dyn Store,
+    held: &mut Held,
+) -> Result<Option<String>, ServeError> {
+    if !held.tokens.is_empty() {
+        return Ok(None);
+    }
+    let now = crate::clock::wall_ms();
+    let minted = crate::auth::mint(
+        "admin",
+        crate::auth::Role::OperatorAdmin,
+        None,
+        now,
+        None,
+        None,
+    )
+    .map_err(ServeError::Setup)?;
+    let draft = crate::audit::AuditDraft {
+        at_ms: now,
+        token: None,
+        token_name: None,
+        role: None,
+        scope: None,
+        source: None,
+        method: "INIT".into(),
+        path: format!("/v1/tokens/{}", minted.record.id),
+        what: "token.create (the first operator-admin)".into(),
+    };
+    let mut head = held.audit_head.clone();
+    let row = head.append(draft, 201, None);
+    store.commit(&crate::store::Commit {
+        tokens: vec![minted.record.clone()],
+        audit: vec![row],
+        ..Default::default()
+    })?;
+    held.audit_head = head;
+    held.tokens.push(minted.record);
+    Ok(Some(minted.token))
+}
+
+/// `abilene admin init`: the first admin token of the store in `data`,
+/// made before any server ran there. Refused if it has tokens already.
+pub fn init_admin(data: &std::path::Path) -> Result<String, ServeError> {
+    let mut store = SqliteStore::open(data)?;
+    let rec = store.recover()?;
+    let mut held = Held {
+        tokens: rec.tokens,
+        audit_head: rec.audit_head,
+    };
+    first_admin(&mut store, &mut held)?.ok_or_else(|| {
+        ServeError::Setup(format!(
+            "{} already has tokens: create more with `abilene admin token create`",
+            data.display()
+        ))
+    })
 }
 
 /// Opens the store in `data`, restores the engine (or starts a new log),
@@ -182,7 +263,13 @@ pub(crate) fn start_writer(
 ) -> Result<Started, ServeError> {
     let campus = Arc::new(sc.campus.clone());
     let mut store = SqliteStore::open(data)?;
-    let (engine, control, restored, fresh) = restore(&mut store, sc, campus)?;
+    let mut held = Held::default();
+    let (engine, control, restored, fresh) = restore(&mut store, sc, campus, &mut held)?;
+    let first_token = first_admin(&mut store, &mut held)?;
+    let audit = store.audit_reader()?;
+    let tokens = Arc::new(RwLock::new(crate::auth::Tokens::new(std::mem::take(
+        &mut held.tokens,
+    ))));
     let fleet = fleet_for(sc, seed, &engine.sched, fresh)?;
     let clock = CampusClock::new(engine.sched.now(), speed).map_err(ServeError::Setup)?;
     let default_sku: Arc<str> = Arc::from(crate::api::jobs::default_sku(&engine));
@@ -201,6 +288,8 @@ pub(crate) fn start_writer(
         snapshot_every,
         stopped: stopped.clone(),
         on_stop: on_stop.clone(),
+        tokens: tokens.clone(),
+        audit_head: held.audit_head,
     };
     let (handle, thread) = writer
         .spawn()
@@ -214,6 +303,9 @@ pub(crate) fn start_writer(
         stopped,
         on_stop,
         default_sku,
+        tokens,
+        first_token,
+        audit,
     })
 }
 
@@ -234,6 +326,7 @@ pub async fn run(
         )));
     }
     let sc = opts.scenario;
+    opts.limits.check().map_err(ServeError::Setup)?;
     // The speed is checked before anything is opened.
     CampusClock::new(0, opts.speed).map_err(ServeError::Setup)?;
     let listener = tokio::net::TcpListener::bind(opts.listen)
@@ -256,8 +349,22 @@ pub async fn run(
         stopped,
         on_stop,
         default_sku,
+        tokens,
+        first_token,
+        audit,
     } = started;
+    let first_token = match (first_token, &opts.admin_token_file) {
+        (Some(t), Some(path)) => {
+            write_secret(path, &t)?;
+            None
+        }
+        (t, _) => t,
+    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let root: Arc<str> = {
+        let e = engine.read().unwrap_or_else(|p| p.into_inner());
+        Arc::from(e.sched.tenant_names().first().map_or("", |s| s.as_str()))
+    };
     let state = AppState {
         engine,
         writer: handle,
@@ -269,8 +376,16 @@ pub async fn run(
         speed: opts.speed,
         shutdown: stop_rx,
         pages: Default::default(),
+        tokens,
+        audit: Arc::new(std::sync::Mutex::new(audit)),
+        limits: Arc::new(crate::api::LimitState::new(&opts.limits)),
+        root,
     };
-    on_ready(&Server { addr, restored });
+    on_ready(&Server {
+        addr,
+        restored,
+        first_token,
+    });
     let router = app(state);
     let graceful = async move {
         tokio::select! {
@@ -280,7 +395,10 @@ pub async fn run(
         }
         let _ = stop_tx.send(true);
     };
-    let served = axum::serve(listener, router)
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
         .with_graceful_shutdown(graceful)
         .await;
     // Every handler is done and the router is dropped: the writer sees its
@@ -294,4 +412,21 @@ pub async fn run(
     }
     served.map_err(|source| ServeError::Listen { addr, source })?;
     Ok(())
+}
+
+/// Writes a secret to a new file only its owner can read.
+pub fn write_secret(path: &std::path::Path, secret: &str) -> Result<(), ServeError> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let fail = |e: std::io::Error| ServeError::Setup(format!("{}: {e}", path.display()));
+    let mut f = o.open(path).map_err(fail)?;
+    f.write_all(secret.as_bytes()).map_err(fail)?;
+    f.write_all(b"\n").map_err(fail)?;
+    f.sync_all().map_err(fail)
 }

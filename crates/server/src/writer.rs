@@ -18,6 +18,8 @@ use abilene_control::{Controller, Fleet, Observation};
 use abilene_scheduler::{Command, CommandResult, JobId, LogRecord, Scheduler, Time};
 use tokio::sync::{broadcast, oneshot};
 
+use crate::audit::{AuditDraft, Head};
+use crate::auth::{TokenRecord, Tokens};
 use crate::clock::CampusClock;
 use crate::engine::{Engine, StreamEvent};
 use crate::store::{Commit, SnapshotWriter, Store, StoreError, StoredReply};
@@ -56,12 +58,34 @@ pub struct Idempotency {
 }
 
 pub struct Request {
+    /// The caller's token id: idempotency keys are private to it.
     pub caller: String,
     pub idempotency: Option<Idempotency>,
     /// `Submit` commands with job id 0 get an id from the server.
     pub commands: Vec<Command>,
+    /// Tokens created or revoked, made durable with the round and put in
+    /// the registry before the reply.
+    pub tokens: Vec<TokenRecord>,
+    /// Whether the reply may be kept for an idempotent retry: not when it
+    /// holds a secret shown once (a new token), which is never stored.
+    pub keep_reply: bool,
+    /// The audit record of the call, finished with its result; None only
+    /// for the server's own load (`fill`).
+    pub audit: Option<AuditDraft>,
     pub respond: Responder,
     pub reply: oneshot::Sender<Reply>,
+}
+
+/// What the writer's queue carries.
+pub enum Work {
+    Request(Request),
+    /// A call refused before it reached the writer (no token, no right,
+    /// bad input): audited, nothing else.
+    Refused {
+        draft: AuditDraft,
+        status: u16,
+        code: Option<String>,
+    },
 }
 
 /// Why a request was not taken.
@@ -76,12 +100,32 @@ pub enum SendError {
 /// The handlers' end of the writer's queue.
 #[derive(Clone)]
 pub struct WriterHandle {
-    tx: SyncSender<Request>,
+    tx: SyncSender<Work>,
 }
 
 impl WriterHandle {
     pub fn send(&self, r: Request) -> Result<(), SendError> {
-        self.tx.try_send(r).map_err(|e| match e {
+        self.send_work(Work::Request(r))
+    }
+
+    /// Audits a refused call. With the queue full the record is dropped
+    /// (and counted in the log): a flood of refused calls must not stop
+    /// the commands of others.
+    pub fn refused(&self, draft: AuditDraft, status: u16, code: Option<String>) {
+        if self
+            .send_work(Work::Refused {
+                draft,
+                status,
+                code,
+            })
+            .is_err()
+        {
+            tracing::warn!("audit record of a refused call dropped: the writer's queue is full");
+        }
+    }
+
+    fn send_work(&self, w: Work) -> Result<(), SendError> {
+        self.tx.try_send(w).map_err(|e| match e {
             TrySendError::Full(_) => SendError::Busy,
             TrySendError::Disconnected(_) => SendError::Stopped,
         })
@@ -105,6 +149,10 @@ pub struct Writer {
     /// down (and restarts from what is durable) instead of serving reads of
     /// a state it could not commit.
     pub on_stop: Arc<tokio::sync::Notify>,
+    /// The token registry the auth layer reads; changed only after commit.
+    pub tokens: Arc<RwLock<Tokens>>,
+    /// Where the audit chain ends, as committed.
+    pub audit_head: Head,
 }
 
 /// A request waiting for its round's commit, with its reply.
@@ -128,28 +176,40 @@ impl Writer {
         Ok((WriterHandle { tx }, thread))
     }
 
-    fn run(mut self, rx: Receiver<Request>) -> Result<(), StoreError> {
+    fn run(mut self, rx: Receiver<Work>) -> Result<(), StoreError> {
         let snapshots = SnapshotThread::start(self.store.snapshot_writer());
         let mut since_snapshot = 0u64;
         let mut carried: Vec<Request> = Vec::new();
         let mut last_pass = (Instant::now(), self.clock.now());
         let result = loop {
             let mut batch = std::mem::take(&mut carried);
+            let mut refused = Vec::new();
             let mut open = true;
+            let mut take = |w: Work, batch: &mut Vec<Request>| match w {
+                Work::Request(r) => batch.push(r),
+                Work::Refused {
+                    draft,
+                    status,
+                    code,
+                } => refused.push((draft, status, code)),
+            };
             if batch.is_empty() {
                 match rx.recv_timeout(TICK) {
-                    Ok(r) => batch.push(r),
+                    Ok(w) => take(w, &mut batch),
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => open = false,
                 }
             }
-            while batch.len() < MAX_BATCH {
+            for _ in 0..MAX_BATCH {
+                if batch.len() >= MAX_BATCH {
+                    break;
+                }
                 match rx.try_recv() {
-                    Ok(r) => batch.push(r),
+                    Ok(w) => take(w, &mut batch),
                     Err(_) => break,
                 }
             }
-            match self.round(batch, &mut carried, &mut last_pass) {
+            match self.round(batch, refused, &mut carried, &mut last_pass) {
                 Ok(commands) => since_snapshot += commands,
                 Err(e) => break Err(e),
             }
@@ -175,6 +235,7 @@ impl Writer {
     fn round(
         &mut self,
         batch: Vec<Request>,
+        refused: Vec<(AuditDraft, u16, Option<String>)>,
         carried: &mut Vec<Request>,
         last_pass: &mut (Instant, Time),
     ) -> Result<u64, StoreError> {
@@ -182,10 +243,21 @@ impl Writer {
         let mut guard = engine.write().unwrap_or_else(|p| p.into_inner());
         let now = self.clock.now().max(guard.sched.now());
         let mut commit = Commit::default();
+        let mut head = self.audit_head.clone();
+        for (draft, status, code) in refused {
+            commit.audit.push(head.append(draft, status, code));
+        }
         let mut published = Vec::new();
         self.run_fleet(&mut guard, now, &mut commit, &mut published);
-        let answers =
-            self.apply_requests(&mut guard, now, batch, carried, &mut commit, &mut published);
+        let answers = self.apply_requests(
+            &mut guard,
+            now,
+            batch,
+            carried,
+            &mut commit,
+            &mut head,
+            &mut published,
+        );
         let idle = commit.records.is_empty()
             && now >= last_pass.1 + IDLE_PASS_CAMPUS_S
             && last_pass.0.elapsed() >= IDLE_PASS_WALL;
@@ -212,6 +284,13 @@ impl Writer {
         let commands: u64 = commit.records.iter().map(|r| r.commands.len() as u64).sum();
         if !commit.is_empty() {
             self.store.commit(&commit)?;
+        }
+        self.audit_head = head;
+        if !commit.tokens.is_empty() {
+            let mut tokens = self.tokens.write().unwrap_or_else(|p| p.into_inner());
+            for t in commit.tokens.drain(..) {
+                tokens.put(t);
+            }
         }
         drop(guard);
         for a in answers {
@@ -271,6 +350,7 @@ impl Writer {
         batch: Vec<Request>,
         carried: &mut Vec<Request>,
         commit: &mut Commit,
+        head: &mut Head,
         published: &mut Vec<StreamEvent>,
     ) -> Vec<Answer> {
         let mut answers = Vec::new();
@@ -294,6 +374,9 @@ impl Writer {
                     } else {
                         crate::api::error::idempotency_conflict(&idem.key)
                     };
+                    if let Some(draft) = req.audit {
+                        commit.audit.push(audited(head, draft, &answer));
+                    }
                     answers.push(Answer {
                         reply: req.reply,
                         answer,
@@ -319,26 +402,39 @@ impl Writer {
         if taken.is_empty() {
             return answers;
         }
+        // Requests that change only tokens make no log record: the
+        // scheduler does not step for them.
         let record = LogRecord {
             seq: guard.seq + 1,
             time: now,
             commands,
         };
-        let applied = guard.apply(&record);
-        self.fleet.hear(now, &applied.scheduler_events);
-        for (req, span) in taken {
-            let answer = (req.respond)(
-                &record.commands[span.clone()],
-                &applied.results[span],
-                guard,
-            );
+        let applied = (!record.commands.is_empty()).then(|| guard.apply(&record));
+        if let Some(a) = &applied {
+            self.fleet.hear(now, &a.scheduler_events);
+        }
+        for (mut req, span) in taken {
+            let results = applied.as_ref().map_or(&[][..], |a| &a.results[span.clone()]);
+            let answer = (req.respond)(&record.commands[span], results, guard);
+            if answer.status < 300 {
+                commit.tokens.append(&mut req.tokens);
+            }
+            if let Some(draft) = req.audit {
+                commit.audit.push(audited(head, draft, &answer));
+            }
             if let Some(idem) = req.idempotency {
+                let (status, body) = if req.keep_reply {
+                    (answer.status, answer.body.clone())
+                } else {
+                    let r = crate::api::error::shown_once(&idem.key);
+                    (r.status, r.body)
+                };
                 let stored = StoredReply {
                     key: idem.key,
                     caller: req.caller,
                     request_hash: idem.request_hash,
-                    status: answer.status,
-                    body: answer.body.clone(),
+                    status,
+                    body,
                 };
                 guard.remember_reply(&stored);
                 commit.replies.push(stored);
@@ -348,11 +444,25 @@ impl Writer {
                 answer,
             });
         }
-        commit.finished.extend(applied.finished);
-        published.extend(applied.events);
-        commit.records.push(record);
+        if let Some(applied) = applied {
+            commit.finished.extend(applied.finished);
+            published.extend(applied.events);
+            commit.records.push(record);
+        }
         answers
     }
+}
+
+/// The audit record of a call the writer answered.
+fn audited(head: &mut Head, mut draft: AuditDraft, answer: &Reply) -> crate::audit::AuditRow {
+    let code = (answer.status >= 400)
+        .then(|| serde_json::from_str::<crate::api::error::ErrorBody>(&answer.body).ok())
+        .flatten()
+        .map(|b| b.code);
+    if draft.what.is_empty() {
+        draft.what = "command".into();
+    }
+    head.append(draft, answer.status, code)
 }
 
 /// Serialises and writes snapshots on its own thread, from a copy of the

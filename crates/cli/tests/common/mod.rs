@@ -60,10 +60,31 @@ pub fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// An agent without a token.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// An agent that sends `token` as its bearer on every request that does
+/// not carry its own `Authorization`.
+pub fn agent_with(token: &str) -> ureq::Agent {
+    let auth: ureq::http::HeaderValue = format!("Bearer {token}").parse().expect("a header value");
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .middleware(
+            move |mut req: ureq::http::Request<ureq::SendBody>,
+                  next: ureq::middleware::MiddlewareNext| {
+                if !req.headers().contains_key("authorization") {
+                    req.headers_mut().insert("authorization", auth.clone());
+                }
+                next.handle(req)
+            },
+        )
         .build()
         .into()
 }
@@ -76,6 +97,8 @@ pub struct Server {
     pub base: String,
     /// Its standard error (the startup line, any error).
     pub log: PathBuf,
+    /// The operator's admin token of its store.
+    pub token: String,
 }
 
 /// How long a server may take to answer `/readyz`.
@@ -95,12 +118,21 @@ impl Server {
     /// Any subcommand that takes `--listen` (serve, demo); `log_dir` holds
     /// its standard error.
     pub fn spawn(args: &[String], log_dir: &Path) -> Server {
+        // `serve` writes the first admin token of a new store into it (the
+        // log_dir of `start` is the data folder); a restart on the same
+        // store finds it there from the first start.
+        let token_file = log_dir.join("admin.token");
+        let mut args = args.to_vec();
+        if args.first().is_some_and(|a| a == "serve") {
+            args.push("--admin-token-file".into());
+            args.push(token_file.display().to_string());
+        }
         for attempt in 0..10 {
             let port = free_port();
             let log = log_dir.with_extension(format!("stderr-{port}.log"));
             let err = std::fs::File::create(&log).expect("create the server's log");
             let child = bin()
-                .args(args)
+                .args(&args)
                 .arg("--listen")
                 .arg(format!("127.0.0.1:{port}"))
                 .stdin(Stdio::null())
@@ -113,9 +145,22 @@ impl Server {
                 port,
                 base: format!("http://127.0.0.1:{port}"),
                 log,
+                token: String::new(),
             };
             match s.wait_ready() {
-                Ok(()) => return s,
+                Ok(()) => {
+                    s.token = match std::fs::read_to_string(&token_file) {
+                        Ok(t) => t.trim().to_string(),
+                        // `demo` shows it in its instructions instead.
+                        Err(_) => s
+                            .stderr()
+                            .lines()
+                            .find_map(|l| l.trim().strip_prefix("export ABILENE_TOKEN="))
+                            .unwrap_or_default()
+                            .to_string(),
+                    };
+                    return s;
+                }
                 Err(why) if why.contains("Address already in use") && attempt < 9 => {
                     let _ = std::fs::remove_file(&s.log);
                     continue;
@@ -128,6 +173,11 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// An agent carrying this server's admin token.
+    pub fn agent(&self) -> ureq::Agent {
+        agent_with(&self.token)
     }
 
     pub fn stderr(&self) -> String {

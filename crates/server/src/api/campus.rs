@@ -12,6 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ApiError;
 use super::{AppState, Caller};
+use crate::auth::Action;
 use crate::engine::Engine;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -97,9 +98,17 @@ fn hall_reading(h: &abilene_control::HallReading) -> HallReadingOut {
 /// The campus: counts, draw and caps per building, the plant's readings
 #[utoipa::path(get, path = "/v1/campus", tag = "campus",
     responses((status = 200, description = "The campus", body = CampusOut), super::ReadErrors))]
-async fn campus(State(st): State<AppState>, _caller: Caller) -> Json<CampusOut> {
+async fn campus(State(st): State<AppState>, caller: Caller) -> Result<Json<CampusOut>, ApiError> {
+    caller.may(Action::Read)?;
+    if !caller.whole_campus() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "the campus's state is the operator's; a tenant sees its own jobs and the trays they run on",
+        ));
+    }
     let e = st.read();
-    Json(CampusOut {
+    Ok(Json(CampusOut {
         name: st.campus_name.to_string(),
         now: e.sched.now(),
         speed: st.speed,
@@ -107,7 +116,17 @@ async fn campus(State(st): State<AppState>, _caller: Caller) -> Json<CampusOut> 
         rollup: e.sched.rollup(),
         plant: plant(&e),
         finished_jobs: e.finished_count() as u64,
-    })
+    }))
+}
+
+/// Inventory beyond the caller's own trays is the whole-campus callers':
+/// to anyone else a building, hall or rack is unknown.
+fn inventory(caller: &Caller, field: &str, name: &str) -> Result<(), ApiError> {
+    caller.may(Action::Read)?;
+    if caller.whole_campus() {
+        return Ok(());
+    }
+    Err(unknown(field, format!("unknown {field} `{name}`")))
 }
 
 /// A building and its halls.
@@ -129,9 +148,10 @@ fn unknown(field: &str, e: impl std::fmt::Display) -> ApiError {
     responses((status = 200, description = "The building", body = BuildingOut), super::ReadErrors))]
 async fn building(
     State(st): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<BuildingOut>, ApiError> {
+    inventory(&caller, "building", &name)?;
     let e = st.read();
     let c: &Campus = e.sched.campus();
     let b = c
@@ -172,10 +192,11 @@ pub struct HallOut {
     responses((status = 200, description = "The hall", body = HallOut), super::ReadErrors))]
 async fn hall(
     State(st): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path((b, h)): Path<(String, String)>,
 ) -> Result<Json<HallOut>, ApiError> {
     let name = format!("{b}/{h}");
+    inventory(&caller, "hall", &name)?;
     let e = st.read();
     let c = e.sched.campus();
     let id = c.resolve_hall(&name).map_err(|x| unknown("hall", x))?;
@@ -203,9 +224,10 @@ async fn hall(
     responses((status = 200, description = "The rack and its trays", body = RackView), super::ReadErrors))]
 async fn rack(
     State(st): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path((b, h, r)): Path<(String, String, String)>,
 ) -> Result<Json<RackView>, ApiError> {
+    inventory(&caller, "rack", &format!("{b}/{h}/{r}"))?;
     let e = st.read();
     e.sched
         .rack(&format!("{b}/{h}/{r}"))
@@ -227,14 +249,34 @@ pub struct TrayOut {
     responses((status = 200, description = "The tray", body = TrayOut), super::ReadErrors))]
 async fn tray(
     State(st): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path((b, h, r, t)): Path<(String, String, String, String)>,
 ) -> Result<Json<TrayOut>, ApiError> {
+    caller.may(Action::Read)?;
+    let name = format!("{b}/{h}/{r}/{t}");
     let e = st.read();
-    let tray = e
-        .sched
-        .tray(&format!("{b}/{h}/{r}/{t}"))
-        .map_err(|x| ApiError::from_reject(&x).field("tray"))?;
+    // To a tenant a tray that does not exist and one it may not see
+    // answer alike.
+    let hidden = || unknown("tray", format!("unknown tray `{name}`"));
+    let mut tray = e.sched.tray(&name).map_err(|x| {
+        if caller.whole_campus() {
+            ApiError::from_reject(&x).field("tray")
+        } else {
+            hidden()
+        }
+    })?;
+    // A tenant sees a tray only while its own jobs run there, and only
+    // its own jobs on it.
+    if let Some(scope) = &caller.scope {
+        tray.jobs.retain(|j| {
+            e.sched
+                .job_tenant(*j)
+                .is_some_and(|p| e.sched.tenant_is_under(p, scope))
+        });
+        if tray.jobs.is_empty() {
+            return Err(hidden());
+        }
+    }
     let hall = format!("{b}/{h}");
     let hall_reading = e
         .plant

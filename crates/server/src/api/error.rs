@@ -88,7 +88,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let code = super::guard::ErrorCode(self.body.code.clone());
+        let mut r = (self.status, Json(self.body)).into_response();
+        r.extensions_mut().insert(code);
+        r
     }
 }
 
@@ -102,6 +105,19 @@ pub fn idempotency_conflict(key: &str) -> Reply {
         ),
     )
     .field("Idempotency-Key")
+    .reply()
+}
+
+/// What a retry of a token's creation hears: the secret was shown once,
+/// to the first answer, and is kept nowhere.
+pub fn shown_once(key: &str) -> Reply {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "token_shown_once",
+        format!(
+            "Idempotency-Key `{key}` already created a token; its secret was shown once and is not kept: revoke that token (GET /v1/tokens) and create another"
+        ),
+    )
     .reply()
 }
 

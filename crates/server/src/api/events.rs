@@ -80,6 +80,7 @@ async fn events(
     headers: HeaderMap,
     q: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    caller.may(crate::auth::Action::Read)?;
     let Query(q) = q?;
     let parse = |s: &str, field: &str| {
         s.parse::<EventId>()

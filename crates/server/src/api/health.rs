@@ -24,7 +24,7 @@ pub struct Health {
 }
 
 /// The process answers
-#[utoipa::path(get, path = "/healthz", tag = "health",
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()),
     responses((status = 200, description = "Alive", body = Health)))]
 async fn healthz() -> Json<Health> {
     Json(Health {
@@ -33,7 +33,7 @@ async fn healthz() -> Json<Health> {
 }
 
 /// The state is restored and the writer takes commands
-#[utoipa::path(get, path = "/readyz", tag = "health",
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()),
     responses((status = 200, description = "Ready", body = Health),
               (status = 503, description = "Not ready", body = ErrorBody)))]
 async fn readyz(State(st): State<AppState>) -> Result<Json<Health>, ApiError> {

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ApiError;
+use crate::auth::Action;
 use super::{
     AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json,
 };
@@ -169,6 +170,7 @@ async fn submit(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
+    caller.may(Action::Submit)?;
     let idem = idempotency(&headers, "POST", "/v1/jobs", &body)?;
     let req: SubmitJob = parse_json(&headers, &body)?;
     // No lock on the way in: the writer holds the state's lock while its
@@ -272,6 +274,7 @@ async fn list(
     caller: Caller,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    caller.may(Action::Read)?;
     let Query(q) = q?;
     if let Some(a) = q.after
         && a > i64::MAX as u64
@@ -412,6 +415,7 @@ async fn show(
     caller: Caller,
     id: Result<Path<u64>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiError> {
+    caller.may(Action::Read)?;
     let Path(id) = id?;
     let e = st.read();
     if let Some(d) = e.sched.job(JobId(id)) {
@@ -449,6 +453,7 @@ async fn cancel(
     headers: HeaderMap,
     id: Result<Path<u64>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiError> {
+    caller.may(Action::Submit)?;
     let Path(id) = id?;
     let idem = idempotency(&headers, "POST", &format!("/v1/jobs/{id}/cancel"), b"")?;
     {

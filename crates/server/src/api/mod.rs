@@ -2,21 +2,24 @@
 //! writer (commands). The OpenAPI document is built from the same route
 //! table and types as the handlers, so the two cannot drift.
 
+pub mod audit;
 pub mod campus;
 pub mod error;
 pub mod events;
+pub mod guard;
 pub mod health;
 pub mod jobs;
 pub mod ops;
 pub mod tenants;
+pub mod tokens;
+
+pub use guard::{Caller, LimitState, Limits};
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -55,6 +58,14 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Job pages already written for the state as of one log record.
     pub pages: Arc<std::sync::Mutex<PageCache>>,
+    /// Every token, read by the guard; the writer changes it after commit.
+    pub tokens: Arc<RwLock<crate::auth::Tokens>>,
+    /// The audit log, read beside the writer.
+    pub audit: Arc<std::sync::Mutex<Box<dyn crate::store::AuditReader>>>,
+    pub limits: Arc<LimitState>,
+    /// The root of the tenancy tree: a token scoped to it reaches the
+    /// whole campus.
+    pub root: Arc<str>,
 }
 
 /// Pages of jobs already written, valid while the state stays at `seq`:
@@ -96,26 +107,6 @@ impl AppState {
     pub fn read(&self) -> RwLockReadGuard<'_, Engine> {
         // A writer that panicked left the state as it was before the round.
         self.engine.read().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// Who is asking. Until tokens exist (the security issue), every caller is
-/// the operator and sees the whole campus; every handler already takes a
-/// caller and every list filters by [`Caller::scope`].
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub name: String,
-    /// The tenant node whose subtree the caller sees; None: everything.
-    pub scope: Option<String>,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = ApiError;
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Caller, ApiError> {
-        Ok(Caller {
-            name: "operator".into(),
-            scope: None,
-        })
     }
 }
 
@@ -221,11 +212,29 @@ pub async fn execute(
     commands: Vec<Command>,
     respond: Responder,
 ) -> Response {
+    execute_with(st, caller, idem, commands, Vec::new(), true, respond).await
+}
+
+/// [`execute`], with token changes, and whether the reply may be kept for
+/// a retry (not one that shows a secret).
+pub async fn execute_with(
+    st: &AppState,
+    caller: &Caller,
+    idem: Option<Idempotency>,
+    commands: Vec<Command>,
+    tokens: Vec<crate::auth::TokenRecord>,
+    keep_reply: bool,
+    respond: Responder,
+) -> Response {
     let (tx, rx) = oneshot::channel();
+    let what = command_kinds(&commands, &tokens);
     let req = Request {
-        caller: caller.name.clone(),
+        caller: caller.id.clone(),
         idempotency: idem,
         commands,
+        tokens,
+        keep_reply,
+        audit: Some(caller.draft(what)),
         respond,
         reply: tx,
     };
@@ -241,7 +250,11 @@ pub async fn execute(
         };
     }
     match tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
-        Ok(Ok(reply)) => reply_response(reply),
+        Ok(Ok(reply)) => {
+            let mut r = reply_response(reply);
+            r.extensions_mut().insert(guard::Audited);
+            r
+        }
         // The writer dropped the request: it stopped before committing.
         Ok(Err(_)) => stopped(),
         Err(_) => ApiError::new(
@@ -251,6 +264,20 @@ pub async fn execute(
         )
         .into_response(),
     }
+}
+
+/// What a request does, for its audit record: its command kinds.
+fn command_kinds(commands: &[Command], tokens: &[crate::auth::TokenRecord]) -> String {
+    let mut what: Vec<&str> = commands.iter().map(Command::kind).collect();
+    what.dedup();
+    if !tokens.is_empty() {
+        what.push("token");
+    }
+    let mut s = what.join(",");
+    if commands.len() > 1 {
+        s.push_str(&format!(" x{}", commands.len()));
+    }
+    s
 }
 
 fn stopped() -> Response {
@@ -298,7 +325,8 @@ pub fn first_reject(results: &[abilene_scheduler::CommandResult]) -> Option<Repl
         description = "The control plane of a gigawatt AI campus: jobs, inventory, operations, tenancy, events.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(error::ErrorBody, jobs::StateName, crate::engine::KindName))
+    components(schemas(error::ErrorBody, jobs::StateName, crate::engine::KindName)),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
 
@@ -311,6 +339,29 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(ops::routes())
         .merge(tenants::routes())
         .merge(events::routes())
+        .merge(tokens::routes())
+        .merge(audit::routes())
+}
+
+/// The bearer scheme in the OpenAPI document, required everywhere but
+/// health.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `abilene admin token create`"))
+                    .build(),
+            ),
+        );
+        doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    }
 }
 
 /// The whole application: routes, the OpenAPI document, limits, errors
@@ -319,6 +370,12 @@ pub fn app(state: AppState) -> axum::Router {
     let (router, doc) = routes().split_for_parts();
     let doc = Arc::new(doc);
     router
+        // Every route so far; the OpenAPI document and the fallbacks
+        // below are outside it (the guard passes health through itself).
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard,
+        ))
         .route(
             "/v1/openapi.json",
             axum::routing::get(move || {
@@ -392,7 +449,10 @@ pub enum CommandErrors {
     /// out of range, a bad header
     #[response(status = 400)]
     BadRequest(error::ErrorBody),
-    /// Only the operator may do this
+    /// No token, or one that is unknown, expired or revoked
+    #[response(status = 401)]
+    Unauthenticated(error::ErrorBody),
+    /// The token's role may not do this
     #[response(status = 403)]
     Forbidden(error::ErrorBody),
     /// An unknown job, tenant, tray, rack, hall or building
@@ -411,7 +471,8 @@ pub enum CommandErrors {
     /// hold, an idempotency key reused
     #[response(status = 422)]
     Refused(error::ErrorBody),
-    /// The command queue is full: retry with the same key
+    /// The command queue is full, or the token is over its rate: retry
+    /// with the same key
     #[response(status = 429)]
     Busy(error::ErrorBody),
     /// Not taking commands (shutting down, or the store failed)
@@ -426,7 +487,19 @@ pub enum ReadErrors {
     /// A bad query or path
     #[response(status = 400)]
     BadRequest(error::ErrorBody),
-    /// Unknown
+    /// No token, or one that is unknown, expired or revoked
+    #[response(status = 401)]
+    Unauthenticated(error::ErrorBody),
+    /// The token's role may not read this
+    #[response(status = 403)]
+    Forbidden(error::ErrorBody),
+    /// Unknown, or outside the caller's scope
     #[response(status = 404)]
     NotFound(error::ErrorBody),
+    /// Over the token's rate: wait for `Retry-After`
+    #[response(status = 429)]
+    RateLimited(error::ErrorBody),
+    /// At the server's limit of requests in flight, or too slow
+    #[response(status = 503)]
+    Unavailable(error::ErrorBody),
 }

@@ -94,14 +94,7 @@ async fn operate<T: serde::de::DeserializeOwned>(
 
 /// Campus operations are the operator's.
 pub fn operator_only(caller: &Caller) -> Result<(), ApiError> {
-    if caller.scope.is_some() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "only the campus operator may do this",
-        ));
-    }
-    Ok(())
+    caller.may(crate::auth::Action::Hardware)
 }
 
 fn reason(r: String) -> Result<String, ApiError> {

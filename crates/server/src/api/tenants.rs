@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ApiError;
-use super::ops::operator_only;
+use crate::auth::Action;
 use super::{
     AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json,
 };
@@ -33,6 +33,7 @@ async fn tree(
     State(st): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<TenantUsage>>, ApiError> {
+    caller.may(Action::Read)?;
     let e = st.read();
     let root = match &caller.scope {
         Some(s) => s.clone(),
@@ -53,12 +54,32 @@ async fn show(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<Vec<TenantUsage>>, ApiError> {
+    caller.may(Action::Read)?;
     let e = st.read();
     super::jobs::check_scope(&e, &caller, &name).map_err(|x| x.field("name"))?;
     e.sched
         .tenant_usage(&name)
         .map(Json)
         .map_err(|r| ApiError::from_reject(&r).field("name"))
+}
+
+/// A scoped admin changes the nodes below its own, never its own (it
+/// cannot raise its own guarantee); outside its subtree a node is unknown.
+fn below_scope(st: &AppState, caller: &Caller, name: &str) -> Result<(), ApiError> {
+    let Some(scope) = &caller.scope else {
+        return Ok(());
+    };
+    let e = st.read();
+    super::jobs::check_scope(&e, caller, name).map_err(|x| x.field("name"))?;
+    if name == scope {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("a token scoped to `{scope}` may change the nodes below it, not `{scope}` itself"),
+        )
+        .field("name"));
+    }
+    Ok(())
 }
 
 fn tenant_reply(
@@ -86,9 +107,24 @@ async fn create(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    operator_only(&caller)?;
+    caller.may(Action::Tenancy)?;
     let idem = idempotency(&headers, "POST", "/v1/tenants", &body)?;
     let spec: TenantSpec = parse_json(&headers, &body)?;
+    // A new node goes at or below the caller's own.
+    if caller.scope.is_some() {
+        let e = st.read();
+        match &spec.parent {
+            Some(p) => super::jobs::check_scope(&e, &caller, p).map_err(|x| x.field("parent"))?,
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "only the operator may create a root",
+                )
+                .field("parent"));
+            }
+        }
+    }
     let name = spec.name.clone();
     Ok(execute(
         &st,
@@ -126,7 +162,8 @@ async fn update(
     Path(name): Path<String>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    operator_only(&caller)?;
+    caller.may(Action::Tenancy)?;
+    below_scope(&st, &caller, &name)?;
     let idem = idempotency(&headers, "PATCH", &format!("/v1/tenants/{name}"), &body)?;
     let p: TenantPatch = parse_json(&headers, &body)?;
     let update = TenantUpdate {
@@ -157,7 +194,8 @@ async fn retire(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    operator_only(&caller)?;
+    caller.may(Action::Tenancy)?;
+    below_scope(&st, &caller, &name)?;
     let idem = idempotency(&headers, "POST", &format!("/v1/tenants/{name}/retire"), b"")?;
     Ok(execute(
         &st,

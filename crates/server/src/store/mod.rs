@@ -8,7 +8,10 @@
 
 mod sqlite;
 
-pub use sqlite::{DB_FILE, SqliteStore, snapshot_seqs};
+pub use sqlite::{DB_FILE, SqliteAudit, SqliteStore, snapshot_seqs};
+
+use crate::audit::{AuditRecord, AuditRow, Head};
+use crate::auth::TokenRecord;
 
 use abilene_scheduler::{LogHeader, LogRecord};
 use serde::{Deserialize, Serialize};
@@ -47,11 +50,19 @@ pub struct Commit {
     pub next_job_id: u64,
     /// The control policy's memory (JSON), when it changed in this commit.
     pub controller: Option<String>,
+    /// Tokens created or revoked.
+    pub tokens: Vec<TokenRecord>,
+    /// Audit records, chained, in order; the last is the new head.
+    pub audit: Vec<AuditRow>,
 }
 
 impl Commit {
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.replies.is_empty() && self.finished.is_empty()
+        self.records.is_empty()
+            && self.replies.is_empty()
+            && self.finished.is_empty()
+            && self.tokens.is_empty()
+            && self.audit.is_empty()
     }
 }
 
@@ -71,6 +82,10 @@ pub struct Recovered {
     pub finished: Vec<FinishedJob>,
     /// The seq of the last record.
     pub last_seq: u64,
+    /// Every token, revoked ones too (held even before the log's header).
+    pub tokens: Vec<TokenRecord>,
+    /// Where the audit chain ends.
+    pub audit_head: Head,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +128,9 @@ pub trait Store: Send {
     /// The body of the reply kept for `caller`'s `key`, if any.
     fn reply_body(&mut self, caller: &str, key: &str) -> Result<Option<String>, StoreError>;
 
+    /// A reader of the audit log for the API, beside the writer.
+    fn audit_reader(&self) -> Result<Box<dyn AuditReader>, StoreError>;
+
     /// A writer for snapshots that can run on another thread while the log
     /// goes on.
     fn snapshot_writer(&self) -> Box<dyn SnapshotWriter>;
@@ -123,4 +141,10 @@ pub trait SnapshotWriter: Send {
     /// Stores the state after record `seq`; durable on return. Older
     /// snapshots may be removed, but never the newest two.
     fn put(&mut self, seq: u64, bytes: &[u8]) -> Result<(), StoreError>;
+}
+
+/// Reads audit records while the writer appends.
+pub trait AuditReader: Send {
+    /// Records after `after`, in order, at most `max`.
+    fn page(&mut self, after: u64, max: usize) -> Result<Vec<AuditRecord>, StoreError>;
 }

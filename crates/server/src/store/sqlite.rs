@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 use abilene_scheduler::{LogHeader, LogRecord};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Commit, FinishedJob, Recovered, SnapshotWriter, Store, StoreError, StoredReply};
+use super::{
+    AuditReader, Commit, FinishedJob, Recovered, SnapshotWriter, Store, StoreError, StoredReply,
+};
+use crate::audit::{AuditRecord, AuditRow, Head};
+use crate::auth::TokenRecord;
 
 /// The database file in a store's directory.
 pub const DB_FILE: &str = "abilene.db";
@@ -35,6 +39,12 @@ CREATE TABLE IF NOT EXISTS replies (
     PRIMARY KEY (caller, key)
 ) STRICT;
 CREATE TABLE IF NOT EXISTS finished (id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, record TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    record TEXT NOT NULL,
+    hash TEXT NOT NULL
+) STRICT;
 ";
 
 pub struct SqliteStore {
@@ -135,6 +145,28 @@ impl SqliteStore {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    fn load_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, record FROM tokens ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, text) = row.map_err(|e| self.err(e))?;
+            let t: TokenRecord = serde_json::from_str(&text)
+                .map_err(|e| self.corrupt(format!("token {id} does not read: {e}")))?;
+            out.push(t);
+        }
+        Ok(out)
+    }
+
+    fn audit_head(&self) -> Result<Head, StoreError> {
+        read_head(self.meta("audit_head")?).map_err(|w| self.corrupt(w))
+    }
+
     /// Snapshot files, newest first, with their seq.
     fn snapshot_files(&self) -> Result<Vec<(u64, PathBuf)>, StoreError> {
         list_snapshots(&self.dir)
@@ -170,8 +202,16 @@ fn list_snapshots(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
 
 impl Store for SqliteStore {
     fn recover(&mut self) -> Result<Recovered, StoreError> {
+        let tokens = self.load_tokens()?;
+        let audit_head = self.audit_head()?;
         let header = match self.meta("header")? {
-            None => return Ok(Recovered::default()),
+            None => {
+                return Ok(Recovered {
+                    tokens,
+                    audit_head,
+                    ..Recovered::default()
+                });
+            }
             Some(text) => serde_json::from_str::<LogHeader>(&text)
                 .map_err(|e| self.corrupt(format!("the log header does not read: {e}")))?,
         };
@@ -207,6 +247,8 @@ impl Store for SqliteStore {
             replies: self.load_replies()?,
             finished: self.load_finished()?,
             last_seq: last_seq as u64,
+            tokens,
+            audit_head,
         })
     }
 
@@ -263,6 +305,28 @@ impl Store for SqliteStore {
             .map_err(sql)?
             .execute(params![c.next_job_id.to_string()])
             .map_err(sql)?;
+            let mut tok = tx
+                .prepare_cached("INSERT OR REPLACE INTO tokens (id, record) VALUES (?1, ?2)")
+                .map_err(sql)?;
+            for t in &c.tokens {
+                let record = serde_json::to_string(t).unwrap_or_default();
+                tok.execute(params![t.id, record]).map_err(sql)?;
+            }
+            let mut aud = tx
+                .prepare_cached("INSERT INTO audit (seq, record, hash) VALUES (?1, ?2, ?3)")
+                .map_err(sql)?;
+            for a in &c.audit {
+                aud.execute(params![a.seq as i64, a.json, a.hash])
+                    .map_err(sql)?;
+            }
+            if let Some(last) = c.audit.last() {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', ?1)",
+                )
+                .map_err(sql)?
+                .execute(params![format!("{} {}", last.seq, last.hash)])
+                .map_err(sql)?;
+            }
             if let Some(controller) = &c.controller {
                 tx.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('controller', ?1)",
@@ -310,6 +374,10 @@ impl Store for SqliteStore {
         st.query_row(params![caller, key], |r| r.get(0))
             .optional()
             .map_err(|e| self.err(e))
+    }
+
+    fn audit_reader(&self) -> Result<Box<dyn AuditReader>, StoreError> {
+        Ok(Box::new(SqliteAudit::open(&self.dir)?))
     }
 
     fn snapshot_writer(&self) -> Box<dyn SnapshotWriter> {
@@ -393,6 +461,7 @@ mod tests {
             }],
             next_job_id: 9,
             controller: Some("{}".into()),
+            ..Default::default()
         };
         s.commit(&commit).unwrap();
         drop(s);
@@ -422,6 +491,96 @@ mod tests {
         fs::remove_dir_all(&d).unwrap();
     }
 
+    fn audited(n: usize) -> (PathBuf, Vec<crate::audit::AuditRow>) {
+        let d = dir(&format!("audit-{n}"));
+        let mut s = SqliteStore::open(&d).unwrap();
+        let mut head = Head::default();
+        let rows: Vec<_> = (0..n)
+            .map(|i| {
+                head.append(
+                    crate::audit::AuditDraft {
+                        at_ms: i as u64,
+                        token: Some("t".into()),
+                        token_name: None,
+                        role: None,
+                        scope: None,
+                        source: None,
+                        method: "POST".into(),
+                        path: format!("/v1/jobs/{i}/cancel"),
+                        what: "cancel".into(),
+                    },
+                    200,
+                    None,
+                )
+            })
+            .collect();
+        // In two commits, as two writer rounds would.
+        let (a, b) = rows.split_at(n / 2);
+        for part in [a, b] {
+            s.commit(&Commit {
+                audit: part.to_vec(),
+                ..Default::default()
+            })
+            .unwrap();
+        }
+        (d, rows)
+    }
+
+    #[test]
+    fn tokens_and_the_audit_chain_read_back_before_any_log_exists() {
+        let (d, rows) = audited(6);
+        let minted = crate::auth::mint("a", crate::auth::Role::Viewer, None, 1, None, None).unwrap();
+        let mut s = SqliteStore::open(&d).unwrap();
+        s.commit(&Commit {
+            tokens: vec![minted.record.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+        let r = s.recover().unwrap();
+        assert!(r.header.is_none());
+        assert_eq!(r.tokens, vec![minted.record]);
+        assert_eq!(r.audit_head.seq, 6);
+        assert_eq!(r.audit_head.hash, rows[5].hash);
+        let mut a = SqliteAudit::open(&d).unwrap();
+        assert_eq!(a.verify().unwrap().map(|x| x.0), Ok(6));
+        assert_eq!(a.page(2, 2).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 4]);
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn an_edited_or_deleted_audit_record_in_the_database_is_named() {
+        let (d, _) = audited(8);
+        let db = Connection::open(d.join(DB_FILE)).unwrap();
+        db.execute(
+            "UPDATE audit SET record = replace(record, '\"status\":200', '\"status\":201') WHERE seq = 3",
+            [],
+        )
+        .unwrap();
+        let mut a = SqliteAudit::open(&d).unwrap();
+        assert_eq!(
+            a.verify().unwrap(),
+            Err(crate::audit::Broken::Edited { seq: 3 })
+        );
+        let (d2, _) = audited(9);
+        let db = Connection::open(d2.join(DB_FILE)).unwrap();
+        db.execute("DELETE FROM audit WHERE seq = 5", []).unwrap();
+        let mut a = SqliteAudit::open(&d2).unwrap();
+        assert_eq!(
+            a.verify().unwrap(),
+            Err(crate::audit::Broken::Gap {
+                seq: 6,
+                expected: 5
+            })
+        );
+        db.execute("DELETE FROM audit WHERE seq >= 5", []).unwrap();
+        assert_eq!(
+            a.verify().unwrap(),
+            Err(crate::audit::Broken::Truncated { last: 4, head: 9 })
+        );
+        fs::remove_dir_all(&d).unwrap();
+        fs::remove_dir_all(&d2).unwrap();
+    }
+
     #[test]
     fn snapshots_keep_the_newest_two_and_skip_those_past_the_log() {
         let d = dir("snaps");
@@ -449,5 +608,131 @@ mod tests {
         assert_eq!(seqs, vec![3]);
         assert_eq!(list_snapshots(&d).unwrap().len(), 2);
         fs::remove_dir_all(&d).unwrap();
+    }
+}
+
+fn read_head(text: Option<String>) -> Result<Head, String> {
+    let Some(text) = text else {
+        return Ok(Head::default());
+    };
+    let (seq, hash) = text
+        .split_once(' ')
+        .ok_or_else(|| format!("the audit head `{text}` does not read"))?;
+    Ok(Head {
+        seq: seq
+            .parse()
+            .map_err(|_| format!("the audit head `{text}` does not read"))?,
+        hash: hash.to_string(),
+    })
+}
+
+/// Reads the audit log over its own read-only connection: WAL lets it read
+/// while the writer commits.
+pub struct SqliteAudit {
+    path: String,
+    conn: Connection,
+}
+
+impl SqliteAudit {
+    /// Opens the audit log of the store in `dir`, read-only.
+    pub fn open(dir: &Path) -> Result<SqliteAudit, StoreError> {
+        let path = dir.join(DB_FILE);
+        let shown = path.display().to_string();
+        if !path.exists() {
+            return Err(StoreError::Corrupt {
+                path: shown,
+                what: "no store here".into(),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Sqlite {
+            path: shown.clone(),
+            source,
+        })?;
+        Ok(SqliteAudit { path: shown, conn })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Rows after `after`, in order, at most `max`.
+    pub fn rows(&mut self, after: u64, max: usize) -> Result<Vec<AuditRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT seq, record, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![after as i64, max as i64], |r| {
+                Ok(AuditRow {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    json: r.get(1)?,
+                    hash: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The head as the store records it.
+    pub fn head(&mut self) -> Result<Head, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        read_head(text).map_err(|what| StoreError::Corrupt {
+            path: self.path.clone(),
+            what,
+        })
+    }
+
+    /// Walks the whole chain in one read transaction (so the writer's
+    /// commits meanwhile do not move the head under it), a page at a time.
+    pub fn verify(&mut self) -> Result<Result<(u64, String), crate::audit::Broken>, StoreError> {
+        self.conn
+            .execute_batch("BEGIN")
+            .map_err(|e| self.err(e))?;
+        let result = self.verify_inside();
+        let _ = self.conn.execute_batch("COMMIT");
+        result
+    }
+
+    fn verify_inside(
+        &mut self,
+    ) -> Result<Result<(u64, String), crate::audit::Broken>, StoreError> {
+        let head = self.head()?;
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.rows(after, 10_000)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            all.extend(page);
+        }
+        Ok(crate::audit::verify(all, &head))
+    }
+}
+
+impl AuditReader for SqliteAudit {
+    fn page(&mut self, after: u64, max: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = self.rows(after, max)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let rec = serde_json::from_str(&r.json).map_err(|e| StoreError::Corrupt {
+                path: self.path.clone(),
+                what: format!("audit record {} does not read: {e}", r.seq),
+            })?;
+            out.push(rec);
+        }
+        Ok(out)
     }
 }
