@@ -224,25 +224,28 @@ async fn revoke(
     let mut record = {
         let e = st.read();
         let tokens = st.tokens.read().unwrap_or_else(|p| p.into_inner());
+        // A token may always revoke itself; another only with the right to
+        // manage tokens (403 whatever the target), only one within reach
+        // (404 otherwise, as for a token that does not exist), and only
+        // one the caller could have made (403).
+        let own = id == caller.id;
+        if !own {
+            caller.may(Action::Tokens)?;
+        }
         let t = tokens
             .get(&id)
-            .filter(|t| within(&e, &caller, t) || t.id == caller.id)
+            .filter(|t| own || within(&e, &caller, t))
             .ok_or_else(|| unknown_token(&id))?;
-        // A token may always revoke itself; others only what the caller
-        // could have made.
-        if t.id != caller.id {
-            caller.may(Action::Tokens)?;
-            if !caller.role.may_grant(t.role) {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    format!(
-                        "a {} token may not revoke a {} token",
-                        caller.role.name(),
-                        t.role.name()
-                    ),
-                ));
-            }
+        if !own && !caller.role.may_grant(t.role) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!(
+                    "a {} token may not revoke a {} token",
+                    caller.role.name(),
+                    t.role.name()
+                ),
+            ));
         }
         if t.revoked_ms.is_some() {
             return Err(ApiError::new(
