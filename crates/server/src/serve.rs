@@ -18,6 +18,7 @@ use crate::api::{AppState, app};
 use crate::clock::CampusClock;
 use crate::engine::Engine;
 use crate::store::{SqliteStore, Store};
+use crate::transport::{TransportError, TransportOptions};
 use crate::writer::Writer;
 
 /// Commands between snapshots: the default, and the range accepted.
@@ -35,6 +36,8 @@ pub struct ServeOptions {
     pub speed: f64,
     pub snapshot_every: u64,
     pub seed: Option<u64>,
+    /// TLS, the plain-HTTP rule, the header timeout, the connection bound.
+    pub transport: TransportOptions,
 }
 
 /// A running server.
@@ -58,6 +61,8 @@ pub enum ServeError {
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
     Setup(String),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
     #[error("listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -236,6 +241,8 @@ pub async fn run(
     let sc = opts.scenario;
     // The speed is checked before anything is opened.
     CampusClock::new(0, opts.speed).map_err(ServeError::Setup)?;
+    // So are the transport's settings, and the certificate and key read.
+    let tls = opts.transport.prepare(opts.listen)?;
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|source| ServeError::Listen {
@@ -280,9 +287,7 @@ pub async fn run(
         }
         let _ = stop_tx.send(true);
     };
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(graceful)
-        .await;
+    let served = crate::transport::serve(listener, router, &opts.transport, tls, graceful).await;
     // Every handler is done and the router is dropped: the writer sees its
     // queue close, commits what it holds and stops.
     let written = tokio::task::spawn_blocking(move || thread.join())
