@@ -411,4 +411,42 @@ mod tests {
             "{e}"
         );
     }
+
+    /// A handler reads the peer's address; `serve` returns once shut down.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn handlers_see_the_peer_and_serve_returns_after_shutdown() {
+        let router = Router::new().route(
+            "/peer",
+            axum::routing::get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move {
+                peer.to_string()
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let opts = TransportOptions::default();
+        let server = tokio::spawn(async move {
+            serve(listener, router, &opts, None, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        let (got, me) = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut c = std::net::TcpStream::connect(addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            c.write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut got = String::new();
+            c.read_to_string(&mut got).unwrap();
+            (got, c.local_addr().unwrap())
+        })
+        .await
+        .unwrap();
+        assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+        assert!(got.ends_with(&me.to_string()), "{got} (from {me})");
+        stop.send(()).unwrap();
+        let done = tokio::time::timeout(Duration::from_secs(30), server).await;
+        done.expect("serve returns within 30 s").unwrap().unwrap();
+    }
 }
