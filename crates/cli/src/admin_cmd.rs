@@ -131,9 +131,12 @@ fn verify(data: &std::path::Path) -> Result<ExitCode> {
     let mut r = abilene_server::store::SqliteAudit::open(data)?;
     match r.verify()? {
         Ok((n, head)) => {
-            outln!("{}", format!(
-                "audit log intact: {n} records, head {head} (keep the head elsewhere to detect a rewrite of the whole chain)"
-            ));
+            outln!(
+                "{}",
+                format!(
+                    "audit log intact: {n} records, head {head} (keep the head elsewhere to detect a rewrite of the whole chain)"
+                )
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(broken) => {
@@ -186,7 +189,9 @@ fn token(conn: &Conn, c: TokenCommand) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         TokenCommand::List => cl.get("/v1/tokens")?,
-        TokenCommand::Revoke { id } => cl.send("POST", &format!("/v1/tokens/{id}/revoke"), &json!({}))?,
+        TokenCommand::Revoke { id } => {
+            cl.send("POST", &format!("/v1/tokens/{id}/revoke"), &json!({}))?
+        }
     };
     if !a.ok() {
         return Ok(refused(&a));
@@ -201,7 +206,11 @@ fn token(conn: &Conn, c: TokenCommand) -> Result<ExitCode> {
     };
     outln!(
         "{}",
-        table(&["id", "name", "role", "tenant", "expires", "revoked"], rows, 4)
+        table(
+            &["id", "name", "role", "tenant", "expires", "revoked"],
+            rows,
+            4
+        )
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -271,7 +280,10 @@ pub fn audit(conn: &Conn, a: &AuditArgs) -> Result<ExitCode> {
     outln!(
         "{}",
         table(
-            &["seq", "at_ms", "token", "role", "scope", "source", "call", "what", "status", "code"],
+            &[
+                "seq", "at_ms", "token", "role", "scope", "source", "call", "what", "status",
+                "code"
+            ],
             rows,
             0,
         )

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use abilene_server::api::Limits;
-use abilene_server::{ServeOptions, Server};
+use abilene_server::transport::{HEADER_TIMEOUT_RANGE, MAX_CONNECTIONS, MAX_CONNECTIONS_RANGE};
+use abilene_server::{ServeOptions, Server, TransportOptions};
 use abilene_twin::scenario::{Scenario, ScenarioError};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -62,10 +63,85 @@ pub struct ServeArgs {
     /// Longest a request may take, 1s to 300s; beyond, 503 `timeout`
     #[arg(long, value_parser = parse_duration, default_value = "60s")]
     pub request_timeout: Duration,
+    #[command(flatten)]
+    pub transport: TransportArgs,
     /// Serve nothing: check that the state a restart restores from --data
     /// equals the whole log replayed from empty (tests, after a crash)
     #[arg(long, hide = true)]
     pub check_replay: bool,
+}
+
+/// How the server meets the network: TLS, plain HTTP, and the limits on
+/// clients. Shared by `serve` and `demo`.
+#[derive(Args, Debug, Clone)]
+pub struct TransportArgs {
+    /// Serve HTTPS with this PEM certificate chain (the server's
+    /// certificate first); needs --tls-key
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key (PKCS#8, RSA or EC) of --tls-cert
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on an address other than loopback (e.g. behind a
+    /// TLS proxy); without TLS only 127.0.0.0/8 and ::1 are served
+    #[arg(long, conflicts_with = "tls_cert")]
+    pub insecure: bool,
+    /// How long a client may take to send a request's line and headers,
+    /// and to finish the TLS handshake; also how long an idle keep-alive
+    /// connection stays open. 1 s to 300 s
+    #[arg(long, value_parser = parse_header_timeout, default_value = "10s")]
+    pub header_timeout: Duration,
+    /// Connections open at once, 1 to 1,000,000; one more is closed as soon
+    /// as it is accepted
+    #[arg(long, default_value_t = MAX_CONNECTIONS, value_parser = parse_max_connections)]
+    pub max_connections: usize,
+}
+
+impl TransportArgs {
+    pub fn options(&self) -> TransportOptions {
+        TransportOptions {
+            tls: self.tls_cert.clone().zip(self.tls_key.clone()),
+            insecure: self.insecure,
+            header_timeout: self.header_timeout,
+            max_connections: self.max_connections,
+        }
+    }
+
+    /// `https` or `http`, for the startup line.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+}
+
+fn parse_header_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if !HEADER_TIMEOUT_RANGE.contains(&d) {
+        return Err(format!(
+            "`{s}`: {} s to {} s",
+            HEADER_TIMEOUT_RANGE.start().as_secs(),
+            HEADER_TIMEOUT_RANGE.end().as_secs()
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_max_connections(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .replace([',', '_'], "")
+        .parse()
+        .map_err(|_| format!("`{s}`: give a whole number"))?;
+    if !MAX_CONNECTIONS_RANGE.contains(&n) {
+        return Err(format!(
+            "`{s}`: {} to {}",
+            MAX_CONNECTIONS_RANGE.start(),
+            MAX_CONNECTIONS_RANGE.end()
+        ));
+    }
+    Ok(n)
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -167,6 +243,7 @@ fn start(args: ServeArgs, sc: Scenario, on_ready: impl FnOnce(&Server)) -> Resul
             max_in_flight: args.max_in_flight,
             request_timeout: args.request_timeout,
         },
+        transport: args.transport.options(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -183,10 +260,11 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         return check_replay(sc, &args.data);
     }
     let data = args.data.display().to_string();
+    let scheme = args.transport.scheme();
     start(args, sc, |s| {
         let r = &s.restored;
         eprintln!(
-            "abilene serve: listening on http://{} (state: record {}, {} replayed{}, in {} ms; data in {data})",
+            "abilene serve: listening on {scheme}://{} (state: record {}, {} replayed{}, in {} ms; data in {data})",
             s.addr,
             r.seq,
             r.replayed,
@@ -196,7 +274,9 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             r.millis
         );
         if let Some(t) = &s.first_token {
-            eprintln!("abilene serve: a new store; the operator's admin token, shown once (keep it):");
+            eprintln!(
+                "abilene serve: a new store; the operator's admin token, shown once (keep it):"
+            );
             println!("{t}");
         }
     })
@@ -239,6 +319,8 @@ pub struct DemoArgs {
     /// Keep the store here (a fresh temporary folder if left out)
     #[arg(long)]
     pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub transport: TransportArgs,
 }
 
 /// The control plane in dev mode: the Abilene campus, the twin at a
@@ -259,6 +341,7 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
         seed: None,
         snapshot_every: abilene_server::serve::SNAPSHOT_EVERY,
         run_for: a.run_for,
+        transport: a.transport.clone(),
         check_replay: false,
         admin_token_file: None,
         rate_limit: Limits::default().rate_per_s,
@@ -267,11 +350,13 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
         request_timeout: Limits::default().request_timeout,
     };
     let speed = a.speed;
+    let scheme = a.transport.scheme();
     let code = start(args, sc, |s| {
-        let url = format!("http://{}", s.addr);
-        let token = s.first_token.clone().unwrap_or_else(|| {
-            "<the token printed when this store was made>".to_string()
-        });
+        let url = format!("{scheme}://{}", s.addr);
+        let token = s
+            .first_token
+            .clone()
+            .unwrap_or_else(|| "<the token printed when this store was made>".to_string());
         eprintln!(
             "abilene demo: the Abilene campus (8 buildings, 400k GPUs) with its digital twin\n\
              running at {speed}x and the 30-day workload of scenarios/abilene-30d.toml\n\
@@ -313,5 +398,18 @@ mod tests {
         assert!(parse_duration("5d").is_err());
         assert!(parse_duration("x").is_err());
         assert!(parse_duration("99999h").is_err());
+    }
+
+    #[test]
+    fn transport_settings_keep_to_their_ranges() {
+        assert_eq!(parse_header_timeout("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_header_timeout("5m"), Ok(Duration::from_secs(300)));
+        assert!(parse_header_timeout("0.5s").is_err());
+        assert!(parse_header_timeout("301s").is_err());
+        assert_eq!(parse_max_connections("1"), Ok(1));
+        assert_eq!(parse_max_connections("1,000,000"), Ok(1_000_000));
+        assert!(parse_max_connections("0").is_err());
+        assert!(parse_max_connections("1000001").is_err());
+        assert!(parse_max_connections("-1").is_err());
     }
 }

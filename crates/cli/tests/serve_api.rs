@@ -540,7 +540,8 @@ fn trays_drain_and_resume_by_the_api_and_the_cli() {
 
     // The same through the CLI client.
     let cli = |args: &[&str]| {
-        bin().env("ABILENE_TOKEN", &s.token)
+        bin()
+            .env("ABILENE_TOKEN", &s.token)
             .args(args)
             .args(["--server", &s.base])
             .output()
@@ -576,7 +577,8 @@ fn trays_drain_and_resume_by_the_api_and_the_cli() {
 fn the_cli_client_prints_json_and_exits_by_the_answer() {
     let (_d, s) = server("cli");
     let run = |args: &[&str]| {
-        bin().env("ABILENE_TOKEN", &s.token)
+        bin()
+            .env("ABILENE_TOKEN", &s.token)
             .args(args)
             .env("ABILENE_SERVER", &s.base)
             .output()
@@ -640,7 +642,8 @@ fn the_cli_client_prints_json_and_exits_by_the_answer() {
     let out = run(&["job", "cancel", &id.to_string()]);
     assert_eq!(out.status.code(), Some(3), "cancelled already: {out:?}");
     let nobody = format!("http://127.0.0.1:{}", common::free_port());
-    let out = bin().env("ABILENE_TOKEN", &s.token)
+    let out = bin()
+        .env("ABILENE_TOKEN", &s.token)
         .args(["job", "show", "1", "--server", &nobody])
         .output()
         .unwrap();
@@ -704,7 +707,8 @@ fn events_stream_and_resume_after_the_last_event_id() {
     let a = s.agent();
     // `abilene events --count 2` from now: prints two events once some
     // happen. Drains and resumes make them, until it has its two.
-    let child = bin().env("ABILENE_TOKEN", &s.token)
+    let child = bin()
+        .env("ABILENE_TOKEN", &s.token)
         .args(["events", "--count", "2", "--server", &s.base])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -73,7 +73,9 @@ fn under(n: &str, scope: &str) -> bool {
 fn can(role: &str, action: &str) -> bool {
     match role {
         "operator-admin" => true,
-        "lessee-admin" | "tenant-admin" => matches!(action, "read" | "submit" | "tenancy" | "tokens"),
+        "lessee-admin" | "tenant-admin" => {
+            matches!(action, "read" | "submit" | "tenancy" | "tokens")
+        }
         "submitter" => matches!(action, "read" | "submit"),
         "viewer" => action == "read",
         "auditor" => action == "audit",
@@ -177,7 +179,11 @@ struct Rule {
 }
 
 fn ok_if(b: bool, otherwise: u16) -> Expect {
-    if b { Expect::Ok } else { Expect::Status(otherwise) }
+    if b {
+        Expect::Ok
+    } else {
+        Expect::Status(otherwise)
+    }
 }
 
 fn rules() -> BTreeMap<&'static str, Rule> {
@@ -190,78 +196,182 @@ fn rules() -> BTreeMap<&'static str, Rule> {
         }
     };
     let _ = whole;
-    r.insert("GET /v1/audit", Rule {
-        make: |_| ("/v1/audit?limit=5".into(), None),
-        expect: |role, _| ok_if(can(role, "audit"), 403),
-    });
-    r.insert("GET /v1/campus", Rule {
-        make: |_| ("/v1/campus".into(), None),
-        expect: |role, scope| if !can(role, "read") { Expect::Status(403) } else { ok_if(scope == ROOT, 403) },
-    });
+    r.insert(
+        "GET /v1/audit",
+        Rule {
+            make: |_| ("/v1/audit?limit=5".into(), None),
+            expect: |role, _| ok_if(can(role, "audit"), 403),
+        },
+    );
+    r.insert(
+        "GET /v1/campus",
+        Rule {
+            make: |_| ("/v1/campus".into(), None),
+            expect: |role, scope| {
+                if !can(role, "read") {
+                    Expect::Status(403)
+                } else {
+                    ok_if(scope == ROOT, 403)
+                }
+            },
+        },
+    );
     for (k, p) in [
         ("GET /v1/buildings/{building}", "/v1/buildings/B1"),
         ("GET /v1/halls/{building}/{hall}", "/v1/halls/B1/H1"),
-        ("GET /v1/racks/{building}/{hall}/{rack}", "/v1/racks/B1/H1/R0001"),
+        (
+            "GET /v1/racks/{building}/{hall}/{rack}",
+            "/v1/racks/B1/H1/R0001",
+        ),
     ] {
         let _ = p;
-        r.insert(k, Rule {
-            make: match k {
-                "GET /v1/buildings/{building}" => |_| ("/v1/buildings/B1".into(), None),
-                "GET /v1/halls/{building}/{hall}" => |_| ("/v1/halls/B1/H1".into(), None),
-                _ => |_| ("/v1/racks/B1/H1/R0001".into(), None),
+        r.insert(
+            k,
+            Rule {
+                make: match k {
+                    "GET /v1/buildings/{building}" => |_| ("/v1/buildings/B1".into(), None),
+                    "GET /v1/halls/{building}/{hall}" => |_| ("/v1/halls/B1/H1".into(), None),
+                    _ => |_| ("/v1/racks/B1/H1/R0001".into(), None),
+                },
+                expect: |role, scope| {
+                    if !can(role, "read") {
+                        Expect::Status(403)
+                    } else {
+                        ok_if(scope == ROOT, 404)
+                    }
+                },
             },
-            expect: |role, scope| if !can(role, "read") { Expect::Status(403) } else { ok_if(scope == ROOT, 404) },
-        });
+        );
     }
-    r.insert("GET /v1/trays/{building}/{hall}/{rack}/{tray}", Rule {
-        make: |c| (format!("/v1/trays/{}", c.tray), None),
-        expect: |role, scope| if !can(role, "read") { Expect::Status(403) } else { ok_if(under(PROJECT, scope), 404) },
-    });
-    r.insert("GET /v1/events", Rule {
-        make: |_| ("/v1/events".into(), None),
-        expect: |role, _| ok_if(can(role, "read"), 403),
-    });
-    r.insert("POST /v1/jobs", Rule {
-        make: |_| ("/v1/jobs".into(), Some(json!({"project": PROJECT, "gpus": 1, "runtime_s": 60}))),
-        expect: |role, scope| if !can(role, "submit") { Expect::Status(403) } else { ok_if(under(PROJECT, scope), 404) },
-    });
-    r.insert("GET /v1/jobs", Rule {
-        make: |_| ("/v1/jobs?limit=5".into(), None),
-        expect: |role, _| ok_if(can(role, "read"), 403),
-    });
-    r.insert("GET /v1/jobs/{id}", Rule {
-        make: |c| (format!("/v1/jobs/{}", c.fresh_job()), None),
-        expect: |role, scope| if !can(role, "read") { Expect::Status(403) } else { ok_if(under(PROJECT, scope), 404) },
-    });
-    r.insert("POST /v1/jobs/{id}/cancel", Rule {
-        make: |c| (format!("/v1/jobs/{}/cancel", c.fresh_job()), None),
-        expect: |role, scope| if !can(role, "submit") { Expect::Status(403) } else { ok_if(under(PROJECT, scope), 404) },
-    });
+    r.insert(
+        "GET /v1/trays/{building}/{hall}/{rack}/{tray}",
+        Rule {
+            make: |c| (format!("/v1/trays/{}", c.tray), None),
+            expect: |role, scope| {
+                if !can(role, "read") {
+                    Expect::Status(403)
+                } else {
+                    ok_if(under(PROJECT, scope), 404)
+                }
+            },
+        },
+    );
+    r.insert(
+        "GET /v1/events",
+        Rule {
+            make: |_| ("/v1/events".into(), None),
+            expect: |role, _| ok_if(can(role, "read"), 403),
+        },
+    );
+    r.insert(
+        "POST /v1/jobs",
+        Rule {
+            make: |_| {
+                (
+                    "/v1/jobs".into(),
+                    Some(json!({"project": PROJECT, "gpus": 1, "runtime_s": 60})),
+                )
+            },
+            expect: |role, scope| {
+                if !can(role, "submit") {
+                    Expect::Status(403)
+                } else {
+                    ok_if(under(PROJECT, scope), 404)
+                }
+            },
+        },
+    );
+    r.insert(
+        "GET /v1/jobs",
+        Rule {
+            make: |_| ("/v1/jobs?limit=5".into(), None),
+            expect: |role, _| ok_if(can(role, "read"), 403),
+        },
+    );
+    r.insert(
+        "GET /v1/jobs/{id}",
+        Rule {
+            make: |c| (format!("/v1/jobs/{}", c.fresh_job()), None),
+            expect: |role, scope| {
+                if !can(role, "read") {
+                    Expect::Status(403)
+                } else {
+                    ok_if(under(PROJECT, scope), 404)
+                }
+            },
+        },
+    );
+    r.insert(
+        "POST /v1/jobs/{id}/cancel",
+        Rule {
+            make: |c| (format!("/v1/jobs/{}/cancel", c.fresh_job()), None),
+            expect: |role, scope| {
+                if !can(role, "submit") {
+                    Expect::Status(403)
+                } else {
+                    ok_if(under(PROJECT, scope), 404)
+                }
+            },
+        },
+    );
     let hardware = |role: &str, _: &str| ok_if(can(role, "hardware"), 403);
-    r.insert("POST /v1/trays/{building}/{hall}/{rack}/{tray}/drain", Rule {
-        make: |_| ("/v1/trays/B1/H1/R0002/T01/drain".into(), Some(json!({"reason": "matrix"}))),
-        expect: hardware,
-    });
-    r.insert("POST /v1/trays/{building}/{hall}/{rack}/{tray}/resume", Rule {
-        make: |_| ("/v1/trays/B1/H1/R0002/T01/resume".into(), Some(json!({}))),
-        expect: hardware,
-    });
-    r.insert("POST /v1/trays/{building}/{hall}/{rack}/{tray}/repaired", Rule {
-        make: |_| ("/v1/trays/B1/H1/R0002/T02/repaired".into(), Some(json!({}))),
-        expect: hardware,
-    });
-    r.insert("POST /v1/racks/{building}/{hall}/{rack}/drain", Rule {
-        make: |_| ("/v1/racks/B1/H1/R0003/drain".into(), Some(json!({"reason": "matrix"}))),
-        expect: hardware,
-    });
-    r.insert("POST /v1/racks/{building}/{hall}/{rack}/resume", Rule {
-        make: |_| ("/v1/racks/B1/H1/R0003/resume".into(), Some(json!({}))),
-        expect: hardware,
-    });
-    r.insert("POST /v1/power-caps", Rule {
-        make: |_| ("/v1/power-caps".into(), Some(json!({"scope": "campus", "kw": null}))),
-        expect: hardware,
-    });
+    r.insert(
+        "POST /v1/trays/{building}/{hall}/{rack}/{tray}/drain",
+        Rule {
+            make: |_| {
+                (
+                    "/v1/trays/B1/H1/R0002/T01/drain".into(),
+                    Some(json!({"reason": "matrix"})),
+                )
+            },
+            expect: hardware,
+        },
+    );
+    r.insert(
+        "POST /v1/trays/{building}/{hall}/{rack}/{tray}/resume",
+        Rule {
+            make: |_| ("/v1/trays/B1/H1/R0002/T01/resume".into(), Some(json!({}))),
+            expect: hardware,
+        },
+    );
+    r.insert(
+        "POST /v1/trays/{building}/{hall}/{rack}/{tray}/repaired",
+        Rule {
+            make: |_| ("/v1/trays/B1/H1/R0002/T02/repaired".into(), Some(json!({}))),
+            expect: hardware,
+        },
+    );
+    r.insert(
+        "POST /v1/racks/{building}/{hall}/{rack}/drain",
+        Rule {
+            make: |_| {
+                (
+                    "/v1/racks/B1/H1/R0003/drain".into(),
+                    Some(json!({"reason": "matrix"})),
+                )
+            },
+            expect: hardware,
+        },
+    );
+    r.insert(
+        "POST /v1/racks/{building}/{hall}/{rack}/resume",
+        Rule {
+            make: |_| ("/v1/racks/B1/H1/R0003/resume".into(), Some(json!({}))),
+            expect: hardware,
+        },
+    );
+    r.insert(
+        "POST /v1/power-caps",
+        Rule {
+            make: |_| {
+                (
+                    "/v1/power-caps".into(),
+                    Some(json!({"scope": "campus", "kw": null})),
+                )
+            },
+            expect: hardware,
+        },
+    );
     r.insert("POST /v1/reservations", Rule {
         make: |c| {
             c.n += 1;
@@ -272,67 +382,129 @@ fn rules() -> BTreeMap<&'static str, Rule> {
         },
         expect: hardware,
     });
-    r.insert("GET /v1/tenants", Rule {
-        make: |_| ("/v1/tenants".into(), None),
-        expect: |role, _| ok_if(can(role, "read"), 403),
-    });
-    r.insert("GET /v1/tenants/{name}", Rule {
-        make: |_| (format!("/v1/tenants/{TENANT}"), None),
-        expect: |role, scope| if !can(role, "read") { Expect::Status(403) } else { ok_if(under(TENANT, scope), 404) },
-    });
-    r.insert("POST /v1/tenants", Rule {
-        make: |c| {
-            c.n += 1;
-            ("/v1/tenants".into(), Some(json!({"name": format!("new-{}", c.n), "parent": PROJECT})))
+    r.insert(
+        "GET /v1/tenants",
+        Rule {
+            make: |_| ("/v1/tenants".into(), None),
+            expect: |role, _| ok_if(can(role, "read"), 403),
         },
-        expect: |role, scope| if !can(role, "tenancy") { Expect::Status(403) } else { ok_if(under(PROJECT, scope), 404) },
-    });
-    r.insert("PATCH /v1/tenants/{name}", Rule {
-        make: |c| (format!("/v1/tenants/{}", c.fresh_leaf()), Some(json!({"weight": 2}))),
-        // The leaf is below PROJECT: strictly below every scope that
-        // reaches PROJECT.
-        expect: |role, scope| if !can(role, "tenancy") { Expect::Status(403) } else { ok_if(under(PROJECT, scope), 404) },
-    });
-    r.insert("POST /v1/tenants/{name}/retire", Rule {
-        make: |c| (format!("/v1/tenants/{}/retire", c.fresh_leaf()), None),
-        expect: |role, scope| if !can(role, "tenancy") { Expect::Status(403) } else { ok_if(under(PROJECT, scope), 404) },
-    });
-    r.insert("GET /v1/tokens", Rule {
-        make: |_| ("/v1/tokens".into(), None),
-        expect: |role, _| ok_if(can(role, "tokens"), 403),
-    });
-    r.insert("POST /v1/tokens", Rule {
-        make: |c| {
-            c.n += 1;
-            ("/v1/tokens".into(), Some(json!({"name": format!("v{}", c.n), "role": "viewer", "tenant": PROJECT})))
+    );
+    r.insert(
+        "GET /v1/tenants/{name}",
+        Rule {
+            make: |_| (format!("/v1/tenants/{TENANT}"), None),
+            expect: |role, scope| {
+                if !can(role, "read") {
+                    Expect::Status(403)
+                } else {
+                    ok_if(under(TENANT, scope), 404)
+                }
+            },
         },
-        expect: |role, scope| {
-            if !can(role, "tokens") || !may_grant(role, "viewer") {
-                Expect::Status(403)
-            } else {
-                ok_if(under(PROJECT, scope), 404)
-            }
+    );
+    r.insert(
+        "POST /v1/tenants",
+        Rule {
+            make: |c| {
+                c.n += 1;
+                (
+                    "/v1/tenants".into(),
+                    Some(json!({"name": format!("new-{}", c.n), "parent": PROJECT})),
+                )
+            },
+            expect: |role, scope| {
+                if !can(role, "tenancy") {
+                    Expect::Status(403)
+                } else {
+                    ok_if(under(PROJECT, scope), 404)
+                }
+            },
         },
-    });
-    r.insert("POST /v1/tokens/{id}/revoke", Rule {
-        make: |c| {
-            let (id, _) = c.fresh_token("viewer", PROJECT);
-            (format!("/v1/tokens/{id}/revoke"), None)
+    );
+    r.insert(
+        "PATCH /v1/tenants/{name}",
+        Rule {
+            make: |c| {
+                (
+                    format!("/v1/tenants/{}", c.fresh_leaf()),
+                    Some(json!({"weight": 2})),
+                )
+            },
+            // The leaf is below PROJECT: strictly below every scope that
+            // reaches PROJECT.
+            expect: |role, scope| {
+                if !can(role, "tenancy") {
+                    Expect::Status(403)
+                } else {
+                    ok_if(under(PROJECT, scope), 404)
+                }
+            },
         },
-        expect: |role, scope| {
-            if !can(role, "tokens") {
-                Expect::Status(403)
-            } else if !under(PROJECT, scope) {
-                Expect::Status(404)
-            } else {
-                ok_if(may_grant(role, "viewer"), 403)
-            }
+    );
+    r.insert(
+        "POST /v1/tenants/{name}/retire",
+        Rule {
+            make: |c| (format!("/v1/tenants/{}/retire", c.fresh_leaf()), None),
+            expect: |role, scope| {
+                if !can(role, "tenancy") {
+                    Expect::Status(403)
+                } else {
+                    ok_if(under(PROJECT, scope), 404)
+                }
+            },
         },
-    });
-    r.insert("GET /v1/whoami", Rule {
-        make: |_| ("/v1/whoami".into(), None),
-        expect: |_, _| Expect::Ok,
-    });
+    );
+    r.insert(
+        "GET /v1/tokens",
+        Rule {
+            make: |_| ("/v1/tokens".into(), None),
+            expect: |role, _| ok_if(can(role, "tokens"), 403),
+        },
+    );
+    r.insert(
+        "POST /v1/tokens",
+        Rule {
+            make: |c| {
+                c.n += 1;
+                (
+                    "/v1/tokens".into(),
+                    Some(json!({"name": format!("v{}", c.n), "role": "viewer", "tenant": PROJECT})),
+                )
+            },
+            expect: |role, scope| {
+                if !can(role, "tokens") || !may_grant(role, "viewer") {
+                    Expect::Status(403)
+                } else {
+                    ok_if(under(PROJECT, scope), 404)
+                }
+            },
+        },
+    );
+    r.insert(
+        "POST /v1/tokens/{id}/revoke",
+        Rule {
+            make: |c| {
+                let (id, _) = c.fresh_token("viewer", PROJECT);
+                (format!("/v1/tokens/{id}/revoke"), None)
+            },
+            expect: |role, scope| {
+                if !can(role, "tokens") {
+                    Expect::Status(403)
+                } else if !under(PROJECT, scope) {
+                    Expect::Status(404)
+                } else {
+                    ok_if(may_grant(role, "viewer"), 403)
+                }
+            },
+        },
+    );
+    r.insert(
+        "GET /v1/whoami",
+        Rule {
+            make: |_| ("/v1/whoami".into(), None),
+            expect: |_, _| Expect::Ok,
+        },
+    );
     r
 }
 
@@ -352,20 +524,34 @@ fn documented(doc: &Value) -> BTreeSet<String> {
     out
 }
 
-fn call(a: &ureq::Agent, s: &Server, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+fn call(
+    a: &ureq::Agent,
+    s: &Server,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, String) {
     if path == "/v1/events" {
         // A stream: the status is what counts; the body is not read.
         let r = a.get(&s.url(path)).call().expect("the stream answers");
         return (r.status().as_u16(), String::new());
     }
     let text = body.map(Value::to_string);
-    let h: &[(&str, &str)] = if text.is_some() { &[("Content-Type", "application/json")] } else { &[] };
-    send(a, method, &s.url(path), h, text.as_deref()).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    let h: &[(&str, &str)] = if text.is_some() {
+        &[("Content-Type", "application/json")]
+    } else {
+        &[]
+    };
+    send(a, method, &s.url(path), h, text.as_deref())
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
 }
 
 fn setup() -> (Temp, Ctx, Vec<Who>) {
     let data = Temp::new("authz");
-    let s = Server::start(&data.path().join("data"), &["--campus", "tiny", "--speed", "1"]);
+    let s = Server::start(
+        &data.path().join("data"),
+        &["--campus", "tiny", "--speed", "1"],
+    );
     let admin = s.agent();
     let mut c = Ctx {
         s,
@@ -380,16 +566,28 @@ fn setup() -> (Temp, Ctx, Vec<Who>) {
     let trays = hall["trays"].as_array().expect("trays").len();
     assert!(trays > 0);
     'find: for rack in hall["racks"].as_array().unwrap() {
-        let (_, r) = get(&c.admin, &c.s.url(&format!("/v1/racks/{}", rack.as_str().unwrap())));
+        let (_, r) = get(
+            &c.admin,
+            &c.s.url(&format!("/v1/racks/{}", rack.as_str().unwrap())),
+        );
         for t in r["trays"].as_array().unwrap() {
-            if t["jobs"].as_array().unwrap().iter().any(|j| j.as_u64() == Some(job)) {
+            if t["jobs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|j| j.as_u64() == Some(job))
+            {
                 c.tray = t["name"].as_str().unwrap().to_string();
                 break 'find;
             }
         }
     }
     assert!(!c.tray.is_empty(), "job {job} runs in B1/H1");
-    assert!(!c.tray.starts_with("B1/H1/R0002") && !c.tray.starts_with("B1/H1/R0003"), "the job must not sit on the trays the matrix drains: {}", c.tray);
+    assert!(
+        !c.tray.starts_with("B1/H1/R0002") && !c.tray.starts_with("B1/H1/R0003"),
+        "the job must not sit on the trays the matrix drains: {}",
+        c.tray
+    );
 
     let mut who = Vec::new();
     for (pos, scope) in POSITIONS {
@@ -399,7 +597,10 @@ fn setup() -> (Temp, Ctx, Vec<Who>) {
             }
             let (id, token) = if *role == "operator-admin" {
                 let v = c.admin_post("/v1/tokens", &json!({"name": "op2", "role": role}));
-                (v["id"].as_str().unwrap().to_string(), v["token"].as_str().unwrap().to_string())
+                (
+                    v["id"].as_str().unwrap().to_string(),
+                    v["token"].as_str().unwrap().to_string(),
+                )
             } else {
                 c.fresh_token(role, scope)
             };
@@ -471,7 +672,11 @@ fn every_endpoint_every_role_every_position() {
                 None => Expect::Status(401),
                 Some((role, scope)) => (rule.expect)(role, scope),
             };
-            let a = if w.token.is_empty() { agent() } else { agent_with(&w.token) };
+            let a = if w.token.is_empty() {
+                agent()
+            } else {
+                agent_with(&w.token)
+            };
             let (status, text) = call(&a, &c.s, method, &path, body.as_ref());
             cases += 1;
             let fine = match expect {
@@ -479,32 +684,56 @@ fn every_endpoint_every_role_every_position() {
                 Expect::Status(x) => status == x,
             };
             if !fine {
-                wrong.push(format!("{op} as {}: expected {expect:?}, got {status} {text}", w.label));
+                wrong.push(format!(
+                    "{op} as {}: expected {expect:?}, got {status} {text}",
+                    w.label
+                ));
             }
             if status >= 400 && !w.id.is_empty() {
-                refused_paths.entry(w.id.clone()).or_default().push(path.clone());
+                refused_paths
+                    .entry(w.id.clone())
+                    .or_default()
+                    .push(path.clone());
             }
             assert!(status < 500, "{op} as {}: a 5xx: {status} {text}", w.label);
         }
     }
-    assert!(wrong.is_empty(), "{} of {cases} cases wrong:\n{}", wrong.len(), wrong.join("\n"));
-    eprintln!("authorization matrix: {cases} cases in {:?}", started.elapsed());
+    assert!(
+        wrong.is_empty(),
+        "{} of {cases} cases wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    eprintln!(
+        "authorization matrix: {cases} cases in {:?}",
+        started.elapsed()
+    );
 
     // Lists leak nothing beyond the caller's subtree.
     for w in &who {
-        let Some((role, scope)) = &w.holder else { continue };
+        let Some((role, scope)) = &w.holder else {
+            continue;
+        };
         let a = agent_with(&w.token);
         if can(role, "read") {
             let (_, jobs) = get(&a, &c.s.url("/v1/jobs?limit=1000"));
             for j in jobs["jobs"].as_array().unwrap() {
                 let p = j["project"].as_str().unwrap();
-                assert!(under(p, scope) || p.starts_with("leaf-") || p.starts_with("new-"), "{} lists a job of {p}", w.label);
+                assert!(
+                    under(p, scope) || p.starts_with("leaf-") || p.starts_with("new-"),
+                    "{} lists a job of {p}",
+                    w.label
+                );
             }
             let (_, tree) = get(&a, &c.s.url("/v1/tenants"));
             for n in tree.as_array().unwrap() {
                 let name = n["name"].as_str().unwrap();
                 let known = TREE.iter().any(|(x, _)| *x == name) || name == ROOT;
-                assert!(!known || under(name, scope), "{} sees tenant {name}", w.label);
+                assert!(
+                    !known || under(name, scope),
+                    "{} sees tenant {name}",
+                    w.label
+                );
             }
         }
         if can(role, "tokens") {
@@ -512,14 +741,22 @@ fn every_endpoint_every_role_every_position() {
             for t in toks.as_array().unwrap() {
                 let tenant = t["tenant"].as_str().unwrap_or(ROOT);
                 let known = TREE.iter().any(|(x, _)| *x == tenant) || tenant == ROOT;
-                assert!(!known || under(tenant, scope), "{} lists a token of {tenant}", w.label);
+                assert!(
+                    !known || under(tenant, scope),
+                    "{} lists a token of {tenant}",
+                    w.label
+                );
             }
         }
         if can(role, "audit") {
             let (_, page) = get(&a, &c.s.url("/v1/audit?limit=1000"));
             for r in page["records"].as_array().unwrap() {
                 let s = r["scope"].as_str().unwrap_or(ROOT);
-                assert!(under(s, scope) || s.starts_with("leaf-"), "{} reads an audit record of {s}", w.label);
+                assert!(
+                    under(s, scope) || s.starts_with("leaf-"),
+                    "{} reads an audit record of {s}",
+                    w.label
+                );
             }
         }
     }
@@ -529,14 +766,19 @@ fn every_endpoint_every_role_every_position() {
     let mut after = 0u64;
     let mut checked = 0;
     for _ in 0..10_000 {
-        let (st, page) = get(&c.admin, &c.s.url(&format!("/v1/audit?limit=1000&refused=true&after={after}")));
+        let (st, page) = get(
+            &c.admin,
+            &c.s.url(&format!("/v1/audit?limit=1000&refused=true&after={after}")),
+        );
         assert_eq!(st, 200, "{page}");
         for r in page["records"].as_array().unwrap() {
             let token = r["token"].as_str().unwrap_or("");
             if refused_paths.contains_key(token) {
                 let what = r["what"].as_str().unwrap();
                 assert!(
-                    ["GET ", "POST ", "PATCH "].iter().any(|m| what.starts_with(m)),
+                    ["GET ", "POST ", "PATCH "]
+                        .iter()
+                        .any(|m| what.starts_with(m)),
                     "a refused call reached the writer: {r}"
                 );
                 checked += 1;

@@ -300,13 +300,19 @@ mod tests {
     fn a_minted_token_authenticates_and_nothing_near_it_does() {
         let m = mint("t", Role::Viewer, Some("openai".into()), 1_000, None, None).unwrap();
         let tokens = Tokens::new(vec![m.record.clone()]);
-        assert_eq!(tokens.authenticate(&m.token, 2_000).unwrap().id, m.record.id);
+        assert_eq!(
+            tokens.authenticate(&m.token, 2_000).unwrap().id,
+            m.record.id
+        );
         // One character of the secret changed.
         let mut wrong = m.token.clone();
         let last = wrong.pop().unwrap();
         wrong.push(if last == '0' { '1' } else { '0' });
         assert_eq!(tokens.authenticate(&wrong, 2_000), Err(Refused::Invalid));
-        assert_eq!(tokens.authenticate("abl_nope", 2_000), Err(Refused::Invalid));
+        assert_eq!(
+            tokens.authenticate("abl_nope", 2_000),
+            Err(Refused::Invalid)
+        );
         assert_eq!(tokens.authenticate("", 2_000), Err(Refused::Invalid));
         // The stored record holds no secret.
         assert!(!m.token.contains(&m.record.hash));
@@ -334,7 +340,10 @@ mod tests {
         assert!(!TenantAdmin.may_grant(LesseeAdmin));
         assert!(LesseeAdmin.may_grant(TenantAdmin));
         assert!(TenantAdmin.may_grant(Submitter));
-        assert!(!Submitter.may_grant(Viewer), "a submitter cannot make tokens");
+        assert!(
+            !Submitter.may_grant(Viewer),
+            "a submitter cannot make tokens"
+        );
         assert!(!Viewer.may_grant(Viewer));
         for r in Role::ALL {
             assert_eq!(Role::parse(r.name()), Some(r));

@@ -76,4 +76,3 @@ mod tests {
         assert!(a >= 5_000 && b >= a);
     }
 }
-

@@ -16,6 +16,8 @@ pub mod engine;
 pub mod fill;
 pub mod serve;
 pub mod store;
+pub mod transport;
 pub mod writer;
 
 pub use serve::{ServeError, ServeOptions, Server, run};
+pub use transport::TransportOptions;

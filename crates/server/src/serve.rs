@@ -18,6 +18,7 @@ use crate::api::{AppState, app};
 use crate::clock::CampusClock;
 use crate::engine::Engine;
 use crate::store::{SqliteStore, Store};
+use crate::transport::{TransportError, TransportOptions};
 use crate::writer::Writer;
 
 /// Commands between snapshots: the default, and the range accepted.
@@ -39,6 +40,8 @@ pub struct ServeOptions {
     /// it is handed to `on_ready` (`Server::first_token`) to be printed.
     pub admin_token_file: Option<PathBuf>,
     pub limits: crate::api::Limits,
+    /// TLS, the plain-HTTP rule, the header timeout, the connection bound.
+    pub transport: TransportOptions,
 }
 
 /// A running server.
@@ -65,6 +68,8 @@ pub enum ServeError {
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
     Setup(String),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
     #[error("listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -329,6 +334,8 @@ pub async fn run(
     opts.limits.check().map_err(ServeError::Setup)?;
     // The speed is checked before anything is opened.
     CampusClock::new(0, opts.speed).map_err(ServeError::Setup)?;
+    // So are the transport's settings, and the certificate and key read.
+    let tls = opts.transport.prepare(opts.listen)?;
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|source| ServeError::Listen {
@@ -395,12 +402,7 @@ pub async fn run(
         }
         let _ = stop_tx.send(true);
     };
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-        .with_graceful_shutdown(graceful)
-        .await;
+    let served = crate::transport::serve(listener, router, &opts.transport, tls, graceful).await;
     // Every handler is done and the router is dropped: the writer sees its
     // queue close, commits what it holds and stops.
     let written = tokio::task::spawn_blocking(move || thread.join())

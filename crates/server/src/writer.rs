@@ -414,7 +414,9 @@ impl Writer {
             self.fleet.hear(now, &a.scheduler_events);
         }
         for (mut req, span) in taken {
-            let results = applied.as_ref().map_or(&[][..], |a| &a.results[span.clone()]);
+            let results = applied
+                .as_ref()
+                .map_or(&[][..], |a| &a.results[span.clone()]);
             let answer = (req.respond)(&record.commands[span], results, guard);
             if answer.status < 300 {
                 commit.tokens.append(&mut req.tokens);

@@ -100,7 +100,9 @@ async fn list(
         }
         last = r.seq;
         if visible(&r)
-            && q.token.as_deref().is_none_or(|t| r.token.as_deref() == Some(t))
+            && q.token
+                .as_deref()
+                .is_none_or(|t| r.token.as_deref() == Some(t))
             && q.refused.is_none_or(|want| (r.status >= 400) == want)
         {
             records.push(r);

@@ -58,13 +58,22 @@ impl Limits {
     /// The first setting out of its range, named.
     pub fn check(&self) -> Result<(), String> {
         if !Self::RATE.contains(&self.rate_per_s) {
-            return Err(format!("rate-limit {}: must be 1 to 1000000 requests a second", self.rate_per_s));
+            return Err(format!(
+                "rate-limit {}: must be 1 to 1000000 requests a second",
+                self.rate_per_s
+            ));
         }
         if !Self::RATE.contains(&self.burst) {
-            return Err(format!("rate-burst {}: must be 1 to 1000000 requests", self.burst));
+            return Err(format!(
+                "rate-burst {}: must be 1 to 1000000 requests",
+                self.burst
+            ));
         }
         if !Self::IN_FLIGHT.contains(&self.max_in_flight) {
-            return Err(format!("max-in-flight {}: must be 1 to 100000 requests", self.max_in_flight));
+            return Err(format!(
+                "max-in-flight {}: must be 1 to 100000 requests",
+                self.max_in_flight
+            ));
         }
         if !Self::TIMEOUT.contains(&self.request_timeout) {
             return Err(format!(
@@ -119,7 +128,10 @@ impl LimitState {
     /// Whether this refusal of `key` is the first of its second.
     fn first_this_second(&self, key: &str) -> bool {
         let second = wall_ms() / 1_000;
-        let mut m = self.limited_audited.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = self
+            .limited_audited
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if m.len() > MAX_LIMITED_KEYS {
             m.clear();
         }
@@ -202,11 +214,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Caller, ApiError> {
         // Put there by `guard`, which runs before every /v1 handler.
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .ok_or_else(|| unauthenticated("unauthenticated", "send `Authorization: Bearer <token>`"))
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            unauthenticated("unauthenticated", "send `Authorization: Bearer <token>`")
+        })
     }
 }
 
@@ -259,8 +269,12 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
     let what = format!("{method} {route}");
     let auth = {
         let tokens = st.tokens.read().unwrap_or_else(|p| p.into_inner());
-        bearer(req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes()))
-            .and_then(|t| tokens.authenticate(t, call.at_ms).cloned())
+        bearer(
+            req.headers()
+                .get(header::AUTHORIZATION)
+                .map(|v| v.as_bytes()),
+        )
+        .and_then(|t| tokens.authenticate(t, call.at_ms).cloned())
     };
     let caller = match auth {
         Ok(t) => Caller::new(&t, &st.root, call),
@@ -269,7 +283,10 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
             // tokens is limited like a flood of good ones.
             let key = format!(
                 "addr:{}",
-                call.source.as_deref().and_then(|s| s.rsplit_once(':')).map_or("", |x| x.0)
+                call.source
+                    .as_deref()
+                    .and_then(|s| s.rsplit_once(':'))
+                    .map_or("", |x| x.0)
             );
             let draft = AuditDraft {
                 at_ms: call.at_ms,
@@ -341,8 +358,7 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
             .extensions()
             .get::<ErrorCode>()
             .map(|c| c.0.clone());
-        st.writer
-            .refused(caller.draft(what), status.as_u16(), code);
+        st.writer.refused(caller.draft(what), status.as_u16(), code);
     }
     response
 }

@@ -10,10 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ApiError;
-use crate::auth::Action;
 use super::{
     AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json,
 };
+use crate::auth::Action;
 use crate::engine::{Engine, FinishedView, KindName};
 use crate::writer::Responder;
 

@@ -13,10 +13,10 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ApiError;
-use crate::auth::Action;
 use super::{
     AppState, Caller, RawBody, execute, first_reject, idempotency, json_reply, parse_json,
 };
+use crate::auth::Action;
 use crate::engine::Engine;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -75,7 +75,9 @@ fn below_scope(st: &AppState, caller: &Caller, name: &str) -> Result<(), ApiErro
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            format!("a token scoped to `{scope}` may change the nodes below it, not `{scope}` itself"),
+            format!(
+                "a token scoped to `{scope}` may change the nodes below it, not `{scope}` itself"
+            ),
         )
         .field("name"));
     }

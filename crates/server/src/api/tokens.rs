@@ -96,10 +96,7 @@ fn unknown_token(id: &str) -> ApiError {
 /// Tokens within the caller's scope
 #[utoipa::path(get, path = "/v1/tokens", tag = "tokens",
     responses((status = 200, description = "Tokens, oldest first, revoked ones too", body = Vec<TokenOut>), super::ReadErrors))]
-async fn list(
-    State(st): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Vec<TokenOut>>, ApiError> {
+async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Vec<TokenOut>>, ApiError> {
     caller.may(Action::Tokens)?;
     let e = st.read();
     let tokens = st.tokens.read().unwrap_or_else(|p| p.into_inner());
@@ -127,7 +124,9 @@ async fn create(
     let idem = idempotency(&headers, "POST", "/v1/tokens", &body)?;
     let req: CreateToken = parse_json(&headers, &body)?;
     let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME || name.chars().any(char::is_control)
+    if name.is_empty()
+        || name.chars().count() > MAX_TOKEN_NAME
+        || name.chars().any(char::is_control)
     {
         return Err(ApiError::bad(
             "bad_value",
@@ -192,8 +191,15 @@ async fn create(
             format!("the server holds {MAX_TOKENS} tokens, its most"),
         ));
     }
-    let minted = mint(name, req.role, scope, now, expires_ms, Some(caller.id.clone()))
-        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_randomness", e))?;
+    let minted = mint(
+        name,
+        req.role,
+        scope,
+        now,
+        expires_ms,
+        Some(caller.id.clone()),
+    )
+    .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_randomness", e))?;
     let created = CreatedToken {
         info: TokenOut::from(&minted.record),
         token: minted.token,
@@ -273,10 +279,7 @@ async fn revoke(
 /// The caller's own token
 #[utoipa::path(get, path = "/v1/whoami", tag = "tokens",
     responses((status = 200, description = "The token this request carries", body = TokenOut), super::ReadErrors))]
-async fn whoami(
-    State(st): State<AppState>,
-    caller: Caller,
-) -> Result<Json<TokenOut>, ApiError> {
+async fn whoami(State(st): State<AppState>, caller: Caller) -> Result<Json<TokenOut>, ApiError> {
     let tokens = st.tokens.read().unwrap_or_else(|p| p.into_inner());
     tokens
         .get(&caller.id)

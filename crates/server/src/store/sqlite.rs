@@ -529,7 +529,8 @@ mod tests {
     #[test]
     fn tokens_and_the_audit_chain_read_back_before_any_log_exists() {
         let (d, rows) = audited(6);
-        let minted = crate::auth::mint("a", crate::auth::Role::Viewer, None, 1, None, None).unwrap();
+        let minted =
+            crate::auth::mint("a", crate::auth::Role::Viewer, None, 1, None, None).unwrap();
         let mut s = SqliteStore::open(&d).unwrap();
         s.commit(&Commit {
             tokens: vec![minted.record.clone()],
@@ -543,7 +544,14 @@ mod tests {
         assert_eq!(r.audit_head.hash, rows[5].hash);
         let mut a = SqliteAudit::open(&d).unwrap();
         assert_eq!(a.verify().unwrap().map(|x| x.0), Ok(6));
-        assert_eq!(a.page(2, 2).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(
+            a.page(2, 2)
+                .unwrap()
+                .iter()
+                .map(|r| r.seq)
+                .collect::<Vec<_>>(),
+            vec![3, 4]
+        );
         fs::remove_dir_all(&d).unwrap();
     }
 
@@ -666,7 +674,9 @@ impl SqliteAudit {
     pub fn rows(&mut self, after: u64, max: usize) -> Result<Vec<AuditRow>, StoreError> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT seq, record, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .prepare_cached(
+                "SELECT seq, record, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map(params![after as i64, max as i64], |r| {
@@ -698,17 +708,13 @@ impl SqliteAudit {
     /// Walks the whole chain in one read transaction (so the writer's
     /// commits meanwhile do not move the head under it), a page at a time.
     pub fn verify(&mut self) -> Result<Result<(u64, String), crate::audit::Broken>, StoreError> {
-        self.conn
-            .execute_batch("BEGIN")
-            .map_err(|e| self.err(e))?;
+        self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
         let result = self.verify_inside();
         let _ = self.conn.execute_batch("COMMIT");
         result
     }
 
-    fn verify_inside(
-        &mut self,
-    ) -> Result<Result<(u64, String), crate::audit::Broken>, StoreError> {
+    fn verify_inside(&mut self) -> Result<Result<(u64, String), crate::audit::Broken>, StoreError> {
         let head = self.head()?;
         let mut all = Vec::new();
         let mut after = 0;
