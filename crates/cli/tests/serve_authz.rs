@@ -377,7 +377,7 @@ fn rules() -> BTreeMap<&'static str, Rule> {
             c.n += 1;
             (
                 "/v1/reservations".into(),
-                Some(json!({"name": format!("r{}", c.n), "targets": ["B1/H1/R0004/T01"], "start": 0, "end": 1, "purpose": "maintenance"})),
+                Some(json!({"id": format!("r{}", c.n), "targets": ["B1/H1/R0004/T01"], "start": 1_000_000, "end": 1_000_060})),
             )
         },
         expect: hardware,
