@@ -14,8 +14,9 @@ use crate::out::outln;
 
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
-    /// Make the operator's first admin token in a new store (before the
-    /// first `abilene serve` on it), and show it once
+    /// Make an operator-admin token in a store that has no live one (a new
+    /// store, or one whose operator tokens expired or were revoked; the
+    /// server must be stopped), and show it once
     Init {
         /// The store's directory
         #[arg(long, default_value = "abilene-data")]
@@ -104,10 +105,9 @@ fn lifetime(s: &str) -> Result<u64> {
 pub fn admin(conn: &Conn, c: AdminCommand) -> Result<ExitCode> {
     match c {
         AdminCommand::Init { data, token_file } => {
-            let token = abilene_server::serve::init_admin(&data)?;
+            let token = abilene_server::serve::init_admin(&data, token_file.as_deref())?;
             match token_file {
                 Some(f) => {
-                    abilene_server::serve::write_secret(&f, &token)?;
                     eprintln!(
                         "abilene admin init: the operator's admin token is in {}",
                         f.display()

@@ -85,6 +85,15 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The server's warnings (a refused fleet command, load shed, a dropped
+    // audit record) go to standard error; RUST_LOG=info shows more.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
     let result = match cli.command {
         Command::Demo(a) => serve_cmd::demo(a),
         Command::Serve(a) => serve_cmd::serve(a),

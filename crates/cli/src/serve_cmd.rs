@@ -53,7 +53,8 @@ pub struct ServeArgs {
     /// make, sustained, 1 to 1,000,000; beyond, 429 with Retry-After
     #[arg(long, default_value_t = Limits::default().rate_per_s)]
     pub rate_limit: u32,
-    /// Requests above the rate one token may make at once, 1 to 1,000,000
+    /// Requests one token may make at once before the rate applies (the
+    /// bucket's size), 1 to 1,000,000
     #[arg(long, default_value_t = Limits::default().burst)]
     pub rate_burst: u32,
     /// Requests handled at once over all callers, 1 to 100,000; beyond,

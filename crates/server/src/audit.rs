@@ -164,13 +164,37 @@ pub fn verify(
     rows: impl IntoIterator<Item = AuditRow>,
     head: &Head,
 ) -> Result<(u64, String), Broken> {
-    let mut prev = GENESIS.to_string();
-    let mut expected = 1u64;
+    let mut c = Checker::default();
     for row in rows {
-        if row.seq != expected {
+        c.push(&row)?;
+    }
+    c.finish(head)
+}
+
+/// Walks a chain one row at a time, so that a long log is checked in
+/// constant memory.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    prev: String,
+    expected: u64,
+}
+
+impl Default for Checker {
+    fn default() -> Checker {
+        Checker {
+            prev: GENESIS.to_string(),
+            expected: 1,
+        }
+    }
+}
+
+impl Checker {
+    /// The next row, which must follow the last.
+    pub fn push(&mut self, row: &AuditRow) -> Result<(), Broken> {
+        if row.seq != self.expected {
             return Err(Broken::Gap {
                 seq: row.seq,
-                expected,
+                expected: self.expected,
             });
         }
         let record: AuditRecord =
@@ -184,24 +208,29 @@ pub fn verify(
                 says: record.seq,
             });
         }
-        let hash = chain(&prev, &row.json);
+        let hash = chain(&self.prev, &row.json);
         if hash != row.hash {
             return Err(Broken::Edited { seq: row.seq });
         }
-        prev = hash;
-        expected += 1;
+        self.prev = hash;
+        self.expected += 1;
+        Ok(())
     }
-    let last = expected - 1;
-    if last != head.seq {
-        return Err(Broken::Truncated {
-            last,
-            head: head.seq,
-        });
+
+    /// The chain's end against the stored head: (records, last hash).
+    pub fn finish(self, head: &Head) -> Result<(u64, String), Broken> {
+        let last = self.expected - 1;
+        if last != head.seq {
+            return Err(Broken::Truncated {
+                last,
+                head: head.seq,
+            });
+        }
+        if self.prev != head.hash {
+            return Err(Broken::HeadMismatch { seq: last });
+        }
+        Ok((last, self.prev))
     }
-    if prev != head.hash {
-        return Err(Broken::HeadMismatch { seq: last });
-    }
-    Ok((last, prev))
 }
 
 #[cfg(test)]

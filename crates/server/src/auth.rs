@@ -260,6 +260,18 @@ impl Tokens {
         self.by_id.values()
     }
 
+    /// Operator-admin tokens neither revoked nor expired at `now_ms`.
+    pub fn live_operators(&self, now_ms: u64) -> usize {
+        self.by_id
+            .values()
+            .filter(|t| {
+                t.role == Role::OperatorAdmin
+                    && t.revoked_ms.is_none()
+                    && t.expires_ms.is_none_or(|e| now_ms < e)
+            })
+            .count()
+    }
+
     /// The record of a presented token, if it is valid at `now_ms`.
     /// The secret is compared in constant time; a wrong id and a wrong
     /// secret are refused alike.

@@ -60,7 +60,7 @@ pub fn fill(opts: &FillOptions) -> Result<Filled, ServeError> {
         thread,
         default_sku: sku,
         ..
-    } = crate::serve::start_writer(sc, &opts.data, None, opts.speed, opts.snapshot_every)?;
+    } = crate::serve::start_writer(sc, &opts.data, None, opts.speed, opts.snapshot_every, None)?;
     let job = SubmitJob {
         project: opts.project.clone(),
         sku: None,

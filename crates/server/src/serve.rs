@@ -198,16 +198,22 @@ pub(crate) struct Started {
     pub audit: Box<dyn crate::store::AuditReader>,
 }
 
-/// Makes the operator's first admin token in a store that has none, and
-/// commits it with its audit record. None if the store has tokens.
+/// Makes the operator's first admin token in a store that has no live
+/// operator-admin token (a new store, or one whose operator tokens all
+/// expired or were revoked: `abilene admin init` on the data folder is how
+/// an operator gets back in), and commits it with its audit record. The
+/// token is written to `file` (mode 0600) before the commit, so a token
+/// is never stored that nobody holds. None if the store has a live one.
 pub(crate) fn first_admin(
     store: &mut dyn Store,
     held: &mut Held,
+    file: Option<&std::path::Path>,
 ) -> Result<Option<String>, ServeError> {
-    if !held.tokens.is_empty() {
+    let now = crate::clock::wall_ms();
+    let live = crate::auth::Tokens::new(held.tokens.clone()).live_operators(now);
+    if live > 0 {
         return Ok(None);
     }
-    let now = crate::clock::wall_ms();
     let minted = crate::auth::mint(
         "admin",
         crate::auth::Role::OperatorAdmin,
@@ -217,6 +223,9 @@ pub(crate) fn first_admin(
         None,
     )
     .map_err(ServeError::Setup)?;
+    if let Some(f) = file {
+        write_secret(f, &minted.token)?;
+    }
     let draft = crate::audit::AuditDraft {
         at_ms: now,
         token: None,
@@ -226,7 +235,7 @@ pub(crate) fn first_admin(
         source: None,
         method: "INIT".into(),
         path: format!("/v1/tokens/{}", minted.record.id),
-        what: "token.create (the first operator-admin)".into(),
+        what: "token.create (an operator-admin, the store having no live one)".into(),
     };
     let mut head = held.audit_head.clone();
     let row = head.append(draft, 201, None);
@@ -240,18 +249,22 @@ pub(crate) fn first_admin(
     Ok(Some(minted.token))
 }
 
-/// `abilene admin init`: the first admin token of the store in `data`,
-/// made before any server ran there. Refused if it has tokens already.
-pub fn init_admin(data: &std::path::Path) -> Result<String, ServeError> {
+/// `abilene admin init`: an operator-admin token for the store in `data`
+/// (the server must not be running on it), written to `file` if given.
+/// Refused while the store holds a live operator-admin token.
+pub fn init_admin(
+    data: &std::path::Path,
+    file: Option<&std::path::Path>,
+) -> Result<String, ServeError> {
     let mut store = SqliteStore::open(data)?;
     let rec = store.recover()?;
     let mut held = Held {
         tokens: rec.tokens,
         audit_head: rec.audit_head,
     };
-    first_admin(&mut store, &mut held)?.ok_or_else(|| {
+    first_admin(&mut store, &mut held, file)?.ok_or_else(|| {
         ServeError::Setup(format!(
-            "{} already has tokens: create more with `abilene admin token create`",
+            "{} already has a live operator-admin token: create more with `abilene admin token create`",
             data.display()
         ))
     })
@@ -265,12 +278,13 @@ pub(crate) fn start_writer(
     seed: Option<u64>,
     speed: f64,
     snapshot_every: u64,
+    token_file: Option<&std::path::Path>,
 ) -> Result<Started, ServeError> {
     let campus = Arc::new(sc.campus.clone());
     let mut store = SqliteStore::open(data)?;
     let mut held = Held::default();
     let (engine, control, restored, fresh) = restore(&mut store, sc, campus, &mut held)?;
-    let first_token = first_admin(&mut store, &mut held)?;
+    let first_token = first_admin(&mut store, &mut held, token_file)?;
     let audit = store.audit_reader()?;
     let tokens = Arc::new(RwLock::new(crate::auth::Tokens::new(std::mem::take(
         &mut held.tokens,
@@ -346,7 +360,14 @@ pub async fn run(
         addr: opts.listen,
         source,
     })?;
-    let started = start_writer(sc, &opts.data, opts.seed, opts.speed, opts.snapshot_every)?;
+    let started = start_writer(
+        sc,
+        &opts.data,
+        opts.seed,
+        opts.speed,
+        opts.snapshot_every,
+        opts.admin_token_file.as_deref(),
+    )?;
     let Started {
         engine,
         handle,
@@ -360,13 +381,8 @@ pub async fn run(
         first_token,
         audit,
     } = started;
-    let first_token = match (first_token, &opts.admin_token_file) {
-        (Some(t), Some(path)) => {
-            write_secret(path, &t)?;
-            None
-        }
-        (t, _) => t,
-    };
+    // Written to the file already, if one was given.
+    let first_token = first_token.filter(|_| opts.admin_token_file.is_none());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let root: Arc<str> = {
         let e = engine.read().unwrap_or_else(|p| p.into_inner());
@@ -419,8 +435,10 @@ pub async fn run(
 /// Writes a secret to a new file only its owner can read.
 pub fn write_secret(path: &std::path::Path, secret: &str) -> Result<(), ServeError> {
     use std::io::Write;
+    // A new file, so the mode is ours and not an old file's.
+    let _ = std::fs::remove_file(path);
     let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
+    o.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

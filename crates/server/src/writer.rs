@@ -243,21 +243,17 @@ impl Writer {
         let mut guard = engine.write().unwrap_or_else(|p| p.into_inner());
         let now = self.clock.now().max(guard.sched.now());
         let mut commit = Commit::default();
-        let mut head = self.audit_head.clone();
+        // The head moves as records are made; a commit that fails stops
+        // the writer, so it never runs ahead of what is stored.
         for (draft, status, code) in refused {
-            commit.audit.push(head.append(draft, status, code));
+            commit
+                .audit
+                .push(self.audit_head.append(draft, status, code));
         }
         let mut published = Vec::new();
         self.run_fleet(&mut guard, now, &mut commit, &mut published);
-        let answers = self.apply_requests(
-            &mut guard,
-            now,
-            batch,
-            carried,
-            &mut commit,
-            &mut head,
-            &mut published,
-        );
+        let answers =
+            self.apply_requests(&mut guard, now, batch, carried, &mut commit, &mut published);
         let idle = commit.records.is_empty()
             && now >= last_pass.1 + IDLE_PASS_CAMPUS_S
             && last_pass.0.elapsed() >= IDLE_PASS_WALL;
@@ -285,7 +281,6 @@ impl Writer {
         if !commit.is_empty() {
             self.store.commit(&commit)?;
         }
-        self.audit_head = head;
         if !commit.tokens.is_empty() {
             let mut tokens = self.tokens.write().unwrap_or_else(|p| p.into_inner());
             for t in commit.tokens.drain(..) {
@@ -350,7 +345,6 @@ impl Writer {
         batch: Vec<Request>,
         carried: &mut Vec<Request>,
         commit: &mut Commit,
-        head: &mut Head,
         published: &mut Vec<StreamEvent>,
     ) -> Vec<Answer> {
         let mut answers = Vec::new();
@@ -375,7 +369,9 @@ impl Writer {
                         crate::api::error::idempotency_conflict(&idem.key)
                     };
                     if let Some(draft) = req.audit {
-                        commit.audit.push(audited(head, draft, &answer));
+                        commit
+                            .audit
+                            .push(audited(&mut self.audit_head, draft, &answer));
                     }
                     answers.push(Answer {
                         reply: req.reply,
@@ -422,7 +418,9 @@ impl Writer {
                 commit.tokens.append(&mut req.tokens);
             }
             if let Some(draft) = req.audit {
-                commit.audit.push(audited(head, draft, &answer));
+                commit
+                    .audit
+                    .push(audited(&mut self.audit_head, draft, &answer));
             }
             if let Some(idem) = req.idempotency {
                 let (status, body) = if req.keep_reply {

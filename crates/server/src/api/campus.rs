@@ -276,6 +276,9 @@ async fn tray(
         if tray.jobs.is_empty() {
             return Err(hidden());
         }
+        // Why a tray is drained or reserved is the operator's business.
+        tray.drain_reason = None;
+        tray.reservation = None;
     }
     let hall = format!("{b}/{h}");
     let hall_reading = e
@@ -283,5 +286,7 @@ async fn tray(
         .as_ref()
         .and_then(|p| p.halls.iter().find(|r| r.hall == hall))
         .map(hall_reading);
+    // The hall's readings sum every tenant's draw: the operator's.
+    let hall_reading = hall_reading.filter(|_| caller.whole_campus());
     Ok(Json(TrayOut { tray, hall_reading }))
 }

@@ -57,6 +57,8 @@ pub struct SseFrame {
 struct Cursor {
     st: AppState,
     scope: Option<String>,
+    /// The caller's token id: checked before each event is sent.
+    token: String,
     rx: broadcast::Receiver<StreamEvent>,
     backlog: VecDeque<StreamEvent>,
     last: EventId,
@@ -119,6 +121,7 @@ async fn events(
     };
     let cursor = Cursor {
         scope: caller.scope.clone(),
+        token: caller.id.clone(),
         st,
         rx,
         backlog,
@@ -142,6 +145,13 @@ async fn recv_or_shutdown(c: &mut Cursor) -> Option<Result<StreamEvent, RecvErro
         r = c.rx.recv() => Some(r),
         _ = shutdown.changed() => None,
     }
+}
+
+fn token_valid(c: &Cursor) -> bool {
+    let tokens = c.st.tokens.read().unwrap_or_else(|p| p.into_inner());
+    tokens.get(&c.token).is_some_and(|t| {
+        t.revoked_ms.is_none() && t.expires_ms.is_none_or(|e| crate::clock::wall_ms() < e)
+    })
 }
 
 fn visible(c: &Cursor, e: &StreamEvent) -> bool {
@@ -189,6 +199,12 @@ async fn next_event(c: &mut Cursor) -> Option<SseEvent> {
         c.last = e.id;
         if !visible(c, &e) {
             continue;
+        }
+        // A stream ends when its token is revoked or expires: it carries
+        // nothing its holder could no longer ask for.
+        if !token_valid(c) {
+            c.done = true;
+            return None;
         }
         return Some(
             SseEvent::default()

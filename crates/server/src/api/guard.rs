@@ -29,7 +29,8 @@ pub struct Limits {
     /// Requests per second one token (or, without a token, one address)
     /// may make, sustained: 1 to 1,000,000.
     pub rate_per_s: u32,
-    /// Requests above the rate one token may make at once: 1 to 1,000,000.
+    /// Requests one token may make at once before the rate applies (the
+    /// bucket's size): 1 to 1,000,000.
     pub burst: u32,
     /// Requests being handled at once, over all callers; beyond, a 503
     /// `overloaded` at once: 1 to 100,000.

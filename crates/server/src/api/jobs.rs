@@ -456,11 +456,16 @@ async fn cancel(
     caller.may(Action::Submit)?;
     let Path(id) = id?;
     let idem = idempotency(&headers, "POST", &format!("/v1/jobs/{id}/cancel"), b"")?;
-    {
+    // A scoped caller cancels only a job live in its subtree now: ids are
+    // handed out in order, and a cancel of an id not yet taken must not
+    // land on another tenant's next job.
+    if caller.scope.is_some() {
         let e = st.read();
-        if let Some(p) = e.sched.job_tenant(JobId(id)) {
-            check_scope(&e, &caller, p).map_err(|_| unknown_job(id))?;
-        }
+        let p = e
+            .sched
+            .job_tenant(JobId(id))
+            .ok_or_else(|| unknown_job(id))?;
+        check_scope(&e, &caller, p).map_err(|_| unknown_job(id))?;
     }
     let respond = Box::new(move |_: &[Command], results: &[_], e: &Engine| {
         if let Some(r) = first_reject(results) {

@@ -260,6 +260,15 @@ async fn revoke(
                 format!("token `{id}` is revoked already"),
             ));
         }
+        // The campus is never left without an operator: make another
+        // operator-admin token first.
+        if t.role == Role::OperatorAdmin && tokens.live_operators(crate::clock::wall_ms()) <= 1 {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "last_operator",
+                "this is the last live operator-admin token: create another before revoking it",
+            ));
+        }
         t.clone()
     };
     record.revoked_ms = Some(crate::clock::wall_ms());

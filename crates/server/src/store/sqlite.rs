@@ -416,6 +416,134 @@ impl SnapshotWriter for FileSnapshots {
     }
 }
 
+fn read_head(text: Option<String>) -> Result<Head, String> {
+    let Some(text) = text else {
+        return Ok(Head::default());
+    };
+    let (seq, hash) = text
+        .split_once(' ')
+        .ok_or_else(|| format!("the audit head `{text}` does not read"))?;
+    Ok(Head {
+        seq: seq
+            .parse()
+            .map_err(|_| format!("the audit head `{text}` does not read"))?,
+        hash: hash.to_string(),
+    })
+}
+
+/// Reads the audit log over its own read-only connection: WAL lets it read
+/// while the writer commits.
+pub struct SqliteAudit {
+    path: String,
+    conn: Connection,
+}
+
+impl SqliteAudit {
+    /// Opens the audit log of the store in `dir`, read-only.
+    pub fn open(dir: &Path) -> Result<SqliteAudit, StoreError> {
+        let path = dir.join(DB_FILE);
+        let shown = path.display().to_string();
+        if !path.exists() {
+            return Err(StoreError::Corrupt {
+                path: shown,
+                what: "no store here".into(),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Sqlite {
+            path: shown.clone(),
+            source,
+        })?;
+        Ok(SqliteAudit { path: shown, conn })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Rows after `after`, in order, at most `max`.
+    pub fn rows(&mut self, after: u64, max: usize) -> Result<Vec<AuditRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, record, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![after as i64, max as i64], |r| {
+                Ok(AuditRow {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    json: r.get(1)?,
+                    hash: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The head as the store records it.
+    pub fn head(&mut self) -> Result<Head, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        read_head(text).map_err(|what| StoreError::Corrupt {
+            path: self.path.clone(),
+            what,
+        })
+    }
+
+    /// Walks the whole chain in one read transaction (so the writer's
+    /// commits meanwhile do not move the head under it), a page at a time.
+    pub fn verify(&mut self) -> Result<Result<(u64, String), crate::audit::Broken>, StoreError> {
+        self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
+        let result = self.verify_inside();
+        let _ = self.conn.execute_batch("COMMIT");
+        result
+    }
+
+    fn verify_inside(&mut self) -> Result<Result<(u64, String), crate::audit::Broken>, StoreError> {
+        let head = self.head()?;
+        let mut checker = crate::audit::Checker::default();
+        let mut after = 0;
+        loop {
+            let page = self.rows(after, 10_000)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for row in &page {
+                if let Err(broken) = checker.push(row) {
+                    return Ok(Err(broken));
+                }
+            }
+        }
+        Ok(checker.finish(&head))
+    }
+}
+
+impl AuditReader for SqliteAudit {
+    fn page(&mut self, after: u64, max: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = self.rows(after, max)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let rec = serde_json::from_str(&r.json).map_err(|e| StoreError::Corrupt {
+                path: self.path.clone(),
+                what: format!("audit record {} does not read: {e}", r.seq),
+            })?;
+            out.push(rec);
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -616,129 +744,5 @@ mod tests {
         assert_eq!(seqs, vec![3]);
         assert_eq!(list_snapshots(&d).unwrap().len(), 2);
         fs::remove_dir_all(&d).unwrap();
-    }
-}
-
-fn read_head(text: Option<String>) -> Result<Head, String> {
-    let Some(text) = text else {
-        return Ok(Head::default());
-    };
-    let (seq, hash) = text
-        .split_once(' ')
-        .ok_or_else(|| format!("the audit head `{text}` does not read"))?;
-    Ok(Head {
-        seq: seq
-            .parse()
-            .map_err(|_| format!("the audit head `{text}` does not read"))?,
-        hash: hash.to_string(),
-    })
-}
-
-/// Reads the audit log over its own read-only connection: WAL lets it read
-/// while the writer commits.
-pub struct SqliteAudit {
-    path: String,
-    conn: Connection,
-}
-
-impl SqliteAudit {
-    /// Opens the audit log of the store in `dir`, read-only.
-    pub fn open(dir: &Path) -> Result<SqliteAudit, StoreError> {
-        let path = dir.join(DB_FILE);
-        let shown = path.display().to_string();
-        if !path.exists() {
-            return Err(StoreError::Corrupt {
-                path: shown,
-                what: "no store here".into(),
-            });
-        }
-        let conn = Connection::open_with_flags(
-            &path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|source| StoreError::Sqlite {
-            path: shown.clone(),
-            source,
-        })?;
-        Ok(SqliteAudit { path: shown, conn })
-    }
-
-    fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    /// Rows after `after`, in order, at most `max`.
-    pub fn rows(&mut self, after: u64, max: usize) -> Result<Vec<AuditRow>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, record, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(params![after as i64, max as i64], |r| {
-                Ok(AuditRow {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    json: r.get(1)?,
-                    hash: r.get(2)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
-    }
-
-    /// The head as the store records it.
-    pub fn head(&mut self) -> Result<Head, StoreError> {
-        let text: Option<String> = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| self.err(e))?;
-        read_head(text).map_err(|what| StoreError::Corrupt {
-            path: self.path.clone(),
-            what,
-        })
-    }
-
-    /// Walks the whole chain in one read transaction (so the writer's
-    /// commits meanwhile do not move the head under it), a page at a time.
-    pub fn verify(&mut self) -> Result<Result<(u64, String), crate::audit::Broken>, StoreError> {
-        self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
-        let result = self.verify_inside();
-        let _ = self.conn.execute_batch("COMMIT");
-        result
-    }
-
-    fn verify_inside(&mut self) -> Result<Result<(u64, String), crate::audit::Broken>, StoreError> {
-        let head = self.head()?;
-        let mut all = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = self.rows(after, 10_000)?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            all.extend(page);
-        }
-        Ok(crate::audit::verify(all, &head))
-    }
-}
-
-impl AuditReader for SqliteAudit {
-    fn page(&mut self, after: u64, max: usize) -> Result<Vec<AuditRecord>, StoreError> {
-        let rows = self.rows(after, max)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let rec = serde_json::from_str(&r.json).map_err(|e| StoreError::Corrupt {
-                path: self.path.clone(),
-                what: format!("audit record {} does not read: {e}", r.seq),
-            })?;
-            out.push(rec);
-        }
-        Ok(out)
     }
 }
