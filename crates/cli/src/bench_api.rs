@@ -9,6 +9,14 @@
 //! was 2xx. The restart and memory cases run the server over a store that
 //! [`abilene_server::fill`] wrote through the writer (1,000,000 submissions
 //! with `--full`).
+//!
+//! Every /v1 request carries the store's admin token (`Authorization:
+//! Bearer ...`): a fresh store's is written by `serve --admin-token-file`,
+//! a filled store's by [`abilene_server::serve::init_admin`] before the
+//! fill. One token drives all 64 clients, past the default per-token rate,
+//! so the load servers run with `--rate-limit 1000000 --rate-burst
+//! 1000000`: the limiter runs on every request (its cost is in the
+//! figures) but refuses none.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -39,6 +47,11 @@ const LONG_BODY: &str = r#"{"project":"research","gpus":8,"runtime_s":86400}"#;
 const LIST_PATH: &str = "/v1/jobs?tenant=research&limit=100";
 const SPEED: &str = "60";
 const CAMPUS: &str = "abilene";
+/// The per-token limits of the load servers: the limiter runs, and one
+/// token may go faster than any of these loads.
+const LOAD_LIMITS: [&str; 4] = ["--rate-limit", "1000000", "--rate-burst", "1000000"];
+/// The file in a store's folder holding its admin token.
+const TOKEN_FILE: &str = "admin.token";
 
 pub struct ApiArgs {
     pub full: bool,
@@ -69,9 +82,11 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
     };
     let mut all_met = true;
     outln!(
-        "api.setup: `abilene serve --campus {CAMPUS} --speed {SPEED}` on loopback; closed-loop load \
-         (each client sends its next request when the last is answered) from {}, {} clients, one \
-         keep-alive connection each; {}",
+        "api.setup: `abilene serve --campus {CAMPUS} --speed {SPEED} {}` on loopback (the rate \
+         limiter runs but refuses none of the one admin token's requests); every /v1 request sends \
+         `Authorization: Bearer <token>`; closed-loop load (each client sends its next request when \
+         the last is answered) from {}, {} clients, one keep-alive connection each; {}",
+        LOAD_LIMITS.join(" "),
         if a.wrk {
             "wrk (2 threads)"
         } else {
@@ -82,21 +97,14 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
     );
 
     // Submissions and reads, on a fresh store.
-    let server = ServerProc::start(&root.join("load"), &[])?;
+    let server = ServerProc::start(&root.join("load"), &LOAD_LIMITS)?;
     outln!(
         "api.start fresh store: ready in {:.0} ms",
         ms(server.ready_after)
     );
-    let warm = load(
-        &server.base,
-        a.clients,
-        Duration::from_millis(500),
-        Req::Submit,
-    )?;
+    let warm = load(&server, a.clients, Duration::from_millis(500), Req::Submit)?;
     ensure!(warm.count > 0, "the warm-up made no request");
-    let (s, s_cpu, c_cpu) = with_cpu(&server, || {
-        measure(a, root, &server.base, secs, Req::Submit)
-    })?;
+    let (s, s_cpu, c_cpu) = with_cpu(&server, || measure(a, root, &server, secs, Req::Submit))?;
     let met = s.rate >= SUBMIT_TARGET && s.p99 <= SUBMIT_P99_TARGET && s.non_2xx == 0;
     all_met &= met;
     outln!(
@@ -116,21 +124,20 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
     );
     cpu_line("submit", &s, s_cpu, c_cpu)?;
     // Jobs that stay, so that each page read is a full one.
-    let seeded = load_n(&server.base, 1_000, Req::Long)?;
+    let seeded = load_n(&server, 1_000, Req::Long)?;
     ensure!(
         seeded.non_2xx == 0,
         "seeding long jobs: {} non-2xx",
         seeded.non_2xx
     );
-    let page = get_text(&server.base, LIST_PATH)?;
+    let page = get_text(&server, LIST_PATH)?;
     let v: serde_json::Value = serde_json::from_str(&page).context("the job list's JSON")?;
     let jobs = v
         .get("jobs")
         .and_then(|j| j.as_array())
         .map_or(0, |j| j.len());
     ensure!(jobs == 100, "GET {LIST_PATH} returned {jobs} jobs, not 100");
-    let (r, r_s_cpu, r_c_cpu) =
-        with_cpu(&server, || measure(a, root, &server.base, secs, Req::List))?;
+    let (r, r_s_cpu, r_c_cpu) = with_cpu(&server, || measure(a, root, &server, secs, Req::List))?;
     let met = r.rate >= READ_TARGET && r.non_2xx == 0;
     all_met &= met;
     outln!(
@@ -154,6 +161,13 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
 
     // A long log, written through the writer, then a restart over it.
     let data = root.join("long");
+    std::fs::create_dir_all(&data).with_context(|| format!("create {}", data.display()))?;
+    // The store's first admin token, before any server: the one the
+    // restarted server is called with.
+    let token = abilene_server::serve::init_admin(&data)
+        .map_err(|e| anyhow::anyhow!("the filled store's admin token: {e}"))?;
+    abilene_server::serve::write_secret(&data.join(TOKEN_FILE), &token)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let sc: &'static abilene_twin::scenario::Scenario =
         Box::leak(Box::new(crate::serve_cmd::campus_scenario(CAMPUS)?));
     let f = abilene_server::fill::fill(&abilene_server::fill::FillOptions {
@@ -182,7 +196,7 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
         f.snapshots,
         dir_mb(&data)
     );
-    let server = ServerProc::start(&data, &[])?;
+    let server = ServerProc::start(&data, &LOAD_LIMITS)?;
     let judged = f.commands >= FULL_LOG;
     let met = server.ready_after <= RESTART_TARGET;
     if judged {
@@ -202,7 +216,7 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
     );
     // Let the server settle (the twin resumes, the last jobs end).
     std::thread::sleep(Duration::from_secs(2));
-    let _ = get_text(&server.base, LIST_PATH)?;
+    let _ = get_text(&server, LIST_PATH)?;
     let (rss, hwm) = server.memory_mb()?;
     let judged = f.finished >= FULL_LOG - FULL_LOG / 100;
     let met = rss <= MEMORY_TARGET_MB && hwm <= MEMORY_TARGET_MB;
@@ -273,11 +287,16 @@ fn dir_mb(dir: &Path) -> u64 {
 struct ServerProc {
     child: Child,
     base: String,
+    /// `Bearer <the store's admin token>`.
+    auth: String,
     ready_after: Duration,
     log: PathBuf,
 }
 
 impl ServerProc {
+    /// Starts a server over `data` with `extra` flags. Its admin token is
+    /// read from `data`/admin.token: `serve` writes it there when the store
+    /// is new; a store with tokens must have it there already.
     fn start(data: &Path, extra: &[&str]) -> Result<ServerProc> {
         let port = free_port()?;
         let exe = std::env::current_exe().context("find this executable")?;
@@ -286,8 +305,20 @@ impl ServerProc {
         let err = File::create(&log).with_context(|| format!("create {}", log.display()))?;
         let listen = format!("127.0.0.1:{port}");
         let data_arg = data.display().to_string();
+        let token_file = data.join(TOKEN_FILE);
+        let token_arg = token_file.display().to_string();
         let mut args = vec![
-            "serve", "--campus", CAMPUS, "--speed", SPEED, "--data", &data_arg, "--listen", &listen,
+            "serve",
+            "--campus",
+            CAMPUS,
+            "--speed",
+            SPEED,
+            "--data",
+            &data_arg,
+            "--listen",
+            &listen,
+            "--admin-token-file",
+            &token_arg,
         ];
         args.extend_from_slice(extra);
         let started = Instant::now();
@@ -301,6 +332,7 @@ impl ServerProc {
         let mut s = ServerProc {
             child,
             base: format!("http://{listen}"),
+            auth: String::new(),
             ready_after: Duration::ZERO,
             log,
         };
@@ -324,6 +356,15 @@ impl ServerProc {
             std::thread::sleep(Duration::from_millis(2));
         }
         s.ready_after = started.elapsed();
+        let token = std::fs::read_to_string(&token_file)
+            .with_context(|| format!("read the admin token from {}", token_file.display()))?;
+        let token = token.trim();
+        ensure!(
+            token.starts_with("abl_"),
+            "{} holds no token",
+            token_file.display()
+        );
+        s.auth = format!("Bearer {token}");
         Ok(s)
     }
 
@@ -423,9 +464,10 @@ fn agent(timeout: Duration) -> ureq::Agent {
         .into()
 }
 
-fn get_text(base: &str, path: &str) -> Result<String> {
+fn get_text(server: &ServerProc, path: &str) -> Result<String> {
     let resp = agent(Duration::from_secs(30))
-        .get(&format!("{base}{path}"))
+        .get(&format!("{}{path}", server.base))
+        .header("Authorization", &server.auth)
         .call()
         .with_context(|| format!("GET {path}"))?;
     let status = resp.status().as_u16();
@@ -481,7 +523,8 @@ impl From<crate::bench_wrk::WrkFigures> for Measured {
 }
 
 /// One load: wrk when it is here (and asked for), else client threads.
-fn measure(a: &ApiArgs, root: &Path, base: &str, secs: f64, req: Req) -> Result<Measured> {
+fn measure(a: &ApiArgs, root: &Path, server: &ServerProc, secs: f64, req: Req) -> Result<Measured> {
+    let base = &server.base;
     if a.wrk {
         let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (url, script) = match req {
@@ -495,15 +538,21 @@ fn measure(a: &ApiArgs, root: &Path, base: &str, secs: f64, req: Req) -> Result<
                 (
                     format!("{base}/v1/jobs"),
                     Some(crate::bench_wrk::submit_script(
-                        root, run, "/v1/jobs", body,
+                        root,
+                        run,
+                        "/v1/jobs",
+                        body,
+                        &server.auth,
                     )?),
                 )
             }
         };
         let secs = secs.round().max(1.0) as u64;
-        return Ok(crate::bench_wrk::run(&url, a.clients, secs, script.as_deref())?.into());
+        return Ok(
+            crate::bench_wrk::run(&url, a.clients, secs, script.as_deref(), &server.auth)?.into(),
+        );
     }
-    Ok((&load(base, a.clients, Duration::from_secs_f64(secs), req)?).into())
+    Ok((&load(server, a.clients, Duration::from_secs_f64(secs), req)?).into())
 }
 
 /// One case's figures.
@@ -538,6 +587,8 @@ impl Figures {
 struct Client {
     agent: ureq::Agent,
     base: String,
+    /// The Authorization header's value.
+    auth: Arc<str>,
     /// Which load this is: keys are unique across loads too.
     run: u64,
     id: usize,
@@ -568,10 +619,15 @@ impl Client {
                 self.agent
                     .post(&format!("{}/v1/jobs", self.base))
                     .header("Idempotency-Key", &key)
+                    .header("Authorization", &*self.auth)
                     .content_type("application/json")
                     .send(body)
             }
-            Req::List => self.agent.get(&format!("{}{LIST_PATH}", self.base)).call(),
+            Req::List => self
+                .agent
+                .get(&format!("{}{LIST_PATH}", self.base))
+                .header("Authorization", &*self.auth)
+                .call(),
         }
         .context("request")?;
         let status = resp.status().as_u16();
@@ -586,14 +642,14 @@ impl Client {
 }
 
 /// `clients` closed-loop clients for `dur`.
-fn load(base: &str, clients: usize, dur: Duration, req: Req) -> Result<Figures> {
-    run_clients(base, clients, req, Stop::After(dur))
+fn load(server: &ServerProc, clients: usize, dur: Duration, req: Req) -> Result<Figures> {
+    run_clients(server, clients, req, Stop::After(dur))
 }
 
 /// `n` requests in all over 64 clients.
-fn load_n(base: &str, n: u64, req: Req) -> Result<Figures> {
+fn load_n(server: &ServerProc, n: u64, req: Req) -> Result<Figures> {
     let clients = 64usize;
-    run_clients(base, clients, req, Stop::Each(n.div_ceil(clients as u64)))
+    run_clients(server, clients, req, Stop::Each(n.div_ceil(clients as u64)))
 }
 
 #[derive(Clone, Copy)]
@@ -602,13 +658,15 @@ enum Stop {
     Each(u64),
 }
 
-fn run_clients(base: &str, clients: usize, req: Req, stop: Stop) -> Result<Figures> {
+fn run_clients(server: &ServerProc, clients: usize, req: Req, stop: Stop) -> Result<Figures> {
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let auth: Arc<str> = Arc::from(server.auth.as_str());
     let barrier = Arc::new(Barrier::new(clients + 1));
     let mut threads = Vec::with_capacity(clients);
     for id in 0..clients {
         let barrier = barrier.clone();
-        let base = base.to_string();
+        let base = server.base.clone();
+        let auth = auth.clone();
         threads.push(
             std::thread::Builder::new()
                 .name(format!("bench-client-{id}"))
@@ -617,6 +675,7 @@ fn run_clients(base: &str, clients: usize, req: Req, stop: Stop) -> Result<Figur
                     let mut c = Client {
                         agent: agent(Duration::from_secs(60)),
                         base,
+                        auth,
                         run,
                         id,
                         sent: 0,
