@@ -50,8 +50,8 @@ pub enum BenchCommand {
         quick: bool,
     },
     /// The API server on loopback: durable submissions and reads from 64
-    /// closed-loop clients, restart from a long log, memory with a million
-    /// finished jobs
+    /// closed-loop clients, the rate and in-flight limits under a flood,
+    /// restart from a long log, memory with a million finished jobs
     Api {
         /// Full sizes: 15 s per load case, a log of 1,000,000 commands
         /// (quick: 3 s, 50,000; restart and memory not judged)

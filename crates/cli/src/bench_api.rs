@@ -9,6 +9,21 @@
 //! was 2xx. The restart and memory cases run the server over a store that
 //! [`abilene_server::fill`] wrote through the writer (1,000,000 submissions
 //! with `--full`).
+//!
+//! Every /v1 request carries the store's admin token (`Authorization:
+//! Bearer ...`): a fresh store's is written by `serve --admin-token-file`,
+//! a filled store's by [`abilene_server::serve::init_admin`] before the
+//! fill. One token drives all 64 clients, past the default per-token rate,
+//! so the load servers run with `--rate-limit 1000000 --rate-burst
+//! 1000000`: the limiter runs on every request (its cost is in the
+//! figures) but refuses none.
+//!
+//! The limits case (issue 10) starts its own servers: one at a low
+//! per-token rate, where a hostile token floods at 15x its rate beside a
+//! well-behaved one (tokens made through POST /v1/tokens), and one with a
+//! small bound on requests in flight under 64 closed-loop clients. Its
+//! clients are threads whatever the generator: it counts answers by
+//! status and code, which wrk does not report.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -39,6 +54,11 @@ const LONG_BODY: &str = r#"{"project":"research","gpus":8,"runtime_s":86400}"#;
 const LIST_PATH: &str = "/v1/jobs?tenant=research&limit=100";
 const SPEED: &str = "60";
 const CAMPUS: &str = "abilene";
+/// The per-token limits of the load servers: the limiter runs, and one
+/// token may go faster than any of these loads.
+const LOAD_LIMITS: [&str; 4] = ["--rate-limit", "1000000", "--rate-burst", "1000000"];
+/// The file in a store's folder holding its admin token.
+const TOKEN_FILE: &str = "admin.token";
 
 pub struct ApiArgs {
     pub full: bool,
@@ -69,9 +89,11 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
     };
     let mut all_met = true;
     outln!(
-        "api.setup: `abilene serve --campus {CAMPUS} --speed {SPEED}` on loopback; closed-loop load \
-         (each client sends its next request when the last is answered) from {}, {} clients, one \
-         keep-alive connection each; {}",
+        "api.setup: `abilene serve --campus {CAMPUS} --speed {SPEED} {}` on loopback (the rate \
+         limiter runs but refuses none of the one admin token's requests); every /v1 request sends \
+         `Authorization: Bearer <token>`; closed-loop load (each client sends its next request when \
+         the last is answered) from {}, {} clients, one keep-alive connection each; {}",
+        LOAD_LIMITS.join(" "),
         if a.wrk {
             "wrk (2 threads)"
         } else {
@@ -82,21 +104,14 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
     );
 
     // Submissions and reads, on a fresh store.
-    let server = ServerProc::start(&root.join("load"), &[])?;
+    let server = ServerProc::start(&root.join("load"), &LOAD_LIMITS)?;
     outln!(
         "api.start fresh store: ready in {:.0} ms",
         ms(server.ready_after)
     );
-    let warm = load(
-        &server.base,
-        a.clients,
-        Duration::from_millis(500),
-        Req::Submit,
-    )?;
+    let warm = load(&server, a.clients, Duration::from_millis(500), Req::Submit)?;
     ensure!(warm.count > 0, "the warm-up made no request");
-    let (s, s_cpu, c_cpu) = with_cpu(&server, || {
-        measure(a, root, &server.base, secs, Req::Submit)
-    })?;
+    let (s, s_cpu, c_cpu) = with_cpu(&server, || measure(a, root, &server, secs, Req::Submit))?;
     let met = s.rate >= SUBMIT_TARGET && s.p99 <= SUBMIT_P99_TARGET && s.non_2xx == 0;
     all_met &= met;
     outln!(
@@ -116,21 +131,20 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
     );
     cpu_line("submit", &s, s_cpu, c_cpu)?;
     // Jobs that stay, so that each page read is a full one.
-    let seeded = load_n(&server.base, 1_000, Req::Long)?;
+    let seeded = load_n(&server, 1_000, Req::Long)?;
     ensure!(
         seeded.non_2xx == 0,
         "seeding long jobs: {} non-2xx",
         seeded.non_2xx
     );
-    let page = get_text(&server.base, LIST_PATH)?;
+    let page = get_text(&server, LIST_PATH)?;
     let v: serde_json::Value = serde_json::from_str(&page).context("the job list's JSON")?;
     let jobs = v
         .get("jobs")
         .and_then(|j| j.as_array())
         .map_or(0, |j| j.len());
     ensure!(jobs == 100, "GET {LIST_PATH} returned {jobs} jobs, not 100");
-    let (r, r_s_cpu, r_c_cpu) =
-        with_cpu(&server, || measure(a, root, &server.base, secs, Req::List))?;
+    let (r, r_s_cpu, r_c_cpu) = with_cpu(&server, || measure(a, root, &server, secs, Req::List))?;
     let met = r.rate >= READ_TARGET && r.non_2xx == 0;
     all_met &= met;
     outln!(
@@ -152,8 +166,18 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
     outln!("api.memory after the load: VmRSS {rss:.0} MB, VmHWM {hwm:.0} MB (not a target)");
     server.stop()?;
 
+    // The per-token rate and the bound on requests in flight, flooded.
+    all_met &= limits_case(root, secs)?;
+
     // A long log, written through the writer, then a restart over it.
     let data = root.join("long");
+    std::fs::create_dir_all(&data).with_context(|| format!("create {}", data.display()))?;
+    // The store's first admin token, before any server: the one the
+    // restarted server is called with.
+    let token = abilene_server::serve::init_admin(&data)
+        .map_err(|e| anyhow::anyhow!("the filled store's admin token: {e}"))?;
+    abilene_server::serve::write_secret(&data.join(TOKEN_FILE), &token)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let sc: &'static abilene_twin::scenario::Scenario =
         Box::leak(Box::new(crate::serve_cmd::campus_scenario(CAMPUS)?));
     let f = abilene_server::fill::fill(&abilene_server::fill::FillOptions {
@@ -182,7 +206,7 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
         f.snapshots,
         dir_mb(&data)
     );
-    let server = ServerProc::start(&data, &[])?;
+    let server = ServerProc::start(&data, &LOAD_LIMITS)?;
     let judged = f.commands >= FULL_LOG;
     let met = server.ready_after <= RESTART_TARGET;
     if judged {
@@ -202,7 +226,7 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
     );
     // Let the server settle (the twin resumes, the last jobs end).
     std::thread::sleep(Duration::from_secs(2));
-    let _ = get_text(&server.base, LIST_PATH)?;
+    let _ = get_text(&server, LIST_PATH)?;
     let (rss, hwm) = server.memory_mb()?;
     let judged = f.finished >= FULL_LOG - FULL_LOG / 100;
     let met = rss <= MEMORY_TARGET_MB && hwm <= MEMORY_TARGET_MB;
@@ -273,11 +297,16 @@ fn dir_mb(dir: &Path) -> u64 {
 struct ServerProc {
     child: Child,
     base: String,
+    /// `Bearer <the store's admin token>`.
+    auth: String,
     ready_after: Duration,
     log: PathBuf,
 }
 
 impl ServerProc {
+    /// Starts a server over `data` with `extra` flags. Its admin token is
+    /// read from `data`/admin.token: `serve` writes it there when the store
+    /// is new; a store with tokens must have it there already.
     fn start(data: &Path, extra: &[&str]) -> Result<ServerProc> {
         let port = free_port()?;
         let exe = std::env::current_exe().context("find this executable")?;
@@ -286,8 +315,20 @@ impl ServerProc {
         let err = File::create(&log).with_context(|| format!("create {}", log.display()))?;
         let listen = format!("127.0.0.1:{port}");
         let data_arg = data.display().to_string();
+        let token_file = data.join(TOKEN_FILE);
+        let token_arg = token_file.display().to_string();
         let mut args = vec![
-            "serve", "--campus", CAMPUS, "--speed", SPEED, "--data", &data_arg, "--listen", &listen,
+            "serve",
+            "--campus",
+            CAMPUS,
+            "--speed",
+            SPEED,
+            "--data",
+            &data_arg,
+            "--listen",
+            &listen,
+            "--admin-token-file",
+            &token_arg,
         ];
         args.extend_from_slice(extra);
         let started = Instant::now();
@@ -301,6 +342,7 @@ impl ServerProc {
         let mut s = ServerProc {
             child,
             base: format!("http://{listen}"),
+            auth: String::new(),
             ready_after: Duration::ZERO,
             log,
         };
@@ -324,6 +366,15 @@ impl ServerProc {
             std::thread::sleep(Duration::from_millis(2));
         }
         s.ready_after = started.elapsed();
+        let token = std::fs::read_to_string(&token_file)
+            .with_context(|| format!("read the admin token from {}", token_file.display()))?;
+        let token = token.trim();
+        ensure!(
+            token.starts_with("abl_"),
+            "{} holds no token",
+            token_file.display()
+        );
+        s.auth = format!("Bearer {token}");
         Ok(s)
     }
 
@@ -423,9 +474,10 @@ fn agent(timeout: Duration) -> ureq::Agent {
         .into()
 }
 
-fn get_text(base: &str, path: &str) -> Result<String> {
+fn get_text(server: &ServerProc, path: &str) -> Result<String> {
     let resp = agent(Duration::from_secs(30))
-        .get(&format!("{base}{path}"))
+        .get(&format!("{}{path}", server.base))
+        .header("Authorization", &server.auth)
         .call()
         .with_context(|| format!("GET {path}"))?;
     let status = resp.status().as_u16();
@@ -481,7 +533,8 @@ impl From<crate::bench_wrk::WrkFigures> for Measured {
 }
 
 /// One load: wrk when it is here (and asked for), else client threads.
-fn measure(a: &ApiArgs, root: &Path, base: &str, secs: f64, req: Req) -> Result<Measured> {
+fn measure(a: &ApiArgs, root: &Path, server: &ServerProc, secs: f64, req: Req) -> Result<Measured> {
+    let base = &server.base;
     if a.wrk {
         let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (url, script) = match req {
@@ -495,15 +548,21 @@ fn measure(a: &ApiArgs, root: &Path, base: &str, secs: f64, req: Req) -> Result<
                 (
                     format!("{base}/v1/jobs"),
                     Some(crate::bench_wrk::submit_script(
-                        root, run, "/v1/jobs", body,
+                        root,
+                        run,
+                        "/v1/jobs",
+                        body,
+                        &server.auth,
                     )?),
                 )
             }
         };
         let secs = secs.round().max(1.0) as u64;
-        return Ok(crate::bench_wrk::run(&url, a.clients, secs, script.as_deref())?.into());
+        return Ok(
+            crate::bench_wrk::run(&url, a.clients, secs, script.as_deref(), &server.auth)?.into(),
+        );
     }
-    Ok((&load(base, a.clients, Duration::from_secs_f64(secs), req)?).into())
+    Ok((&load(server, a.clients, Duration::from_secs_f64(secs), req)?).into())
 }
 
 /// One case's figures.
@@ -538,6 +597,8 @@ impl Figures {
 struct Client {
     agent: ureq::Agent,
     base: String,
+    /// The Authorization header's value.
+    auth: Arc<str>,
     /// Which load this is: keys are unique across loads too.
     run: u64,
     id: usize,
@@ -547,9 +608,23 @@ struct Client {
 /// Loads started so far.
 static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// What one answer was, for the limits case.
+struct Answer {
+    status: u16,
+    /// The error body's `code`, or empty.
+    code: String,
+    retry_after: bool,
+}
+
 impl Client {
     /// Sends one request; its status, or an error if there was no answer.
     fn send(&mut self, req: Req) -> Result<u16> {
+        Ok(self.answer(req)?.status)
+    }
+
+    /// Sends one request; its status, error code and whether it said
+    /// Retry-After, or an error if there was no answer.
+    fn answer(&mut self, req: Req) -> Result<Answer> {
         self.sent += 1;
         let resp = match req {
             Req::Submit | Req::Long => {
@@ -568,32 +643,51 @@ impl Client {
                 self.agent
                     .post(&format!("{}/v1/jobs", self.base))
                     .header("Idempotency-Key", &key)
+                    .header("Authorization", &*self.auth)
                     .content_type("application/json")
                     .send(body)
             }
-            Req::List => self.agent.get(&format!("{}{LIST_PATH}", self.base)).call(),
+            Req::List => self
+                .agent
+                .get(&format!("{}{LIST_PATH}", self.base))
+                .header("Authorization", &*self.auth)
+                .call(),
         }
         .context("request")?;
         let status = resp.status().as_u16();
+        let retry_after = resp.headers().contains_key("retry-after");
         // Read the whole body, so the connection is kept for the next one.
-        resp.into_body()
+        let body = resp
+            .into_body()
             .with_config()
             .limit(64 << 20)
             .read_to_vec()
             .context("read the answer")?;
-        Ok(status)
+        let code = if status >= 400 {
+            serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("code")?.as_str().map(str::to_string))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Answer {
+            status,
+            code,
+            retry_after,
+        })
     }
 }
 
 /// `clients` closed-loop clients for `dur`.
-fn load(base: &str, clients: usize, dur: Duration, req: Req) -> Result<Figures> {
-    run_clients(base, clients, req, Stop::After(dur))
+fn load(server: &ServerProc, clients: usize, dur: Duration, req: Req) -> Result<Figures> {
+    run_clients(server, clients, req, Stop::After(dur))
 }
 
 /// `n` requests in all over 64 clients.
-fn load_n(base: &str, n: u64, req: Req) -> Result<Figures> {
+fn load_n(server: &ServerProc, n: u64, req: Req) -> Result<Figures> {
     let clients = 64usize;
-    run_clients(base, clients, req, Stop::Each(n.div_ceil(clients as u64)))
+    run_clients(server, clients, req, Stop::Each(n.div_ceil(clients as u64)))
 }
 
 #[derive(Clone, Copy)]
@@ -602,13 +696,15 @@ enum Stop {
     Each(u64),
 }
 
-fn run_clients(base: &str, clients: usize, req: Req, stop: Stop) -> Result<Figures> {
+fn run_clients(server: &ServerProc, clients: usize, req: Req, stop: Stop) -> Result<Figures> {
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let auth: Arc<str> = Arc::from(server.auth.as_str());
     let barrier = Arc::new(Barrier::new(clients + 1));
     let mut threads = Vec::with_capacity(clients);
     for id in 0..clients {
         let barrier = barrier.clone();
-        let base = base.to_string();
+        let base = server.base.clone();
+        let auth = auth.clone();
         threads.push(
             std::thread::Builder::new()
                 .name(format!("bench-client-{id}"))
@@ -617,6 +713,7 @@ fn run_clients(base: &str, clients: usize, req: Req, stop: Stop) -> Result<Figur
                     let mut c = Client {
                         agent: agent(Duration::from_secs(60)),
                         base,
+                        auth,
                         run,
                         id,
                         sent: 0,
@@ -669,4 +766,363 @@ fn run_clients(base: &str, clients: usize, req: Req, stop: Stop) -> Result<Figur
         non_2xx,
         wall,
     })
+}
+
+// ---- The limits case (issue 10) ----
+
+/// Issue 10's load target: the rate and concurrency limits hold under a
+/// load at 10x the limit without a 5xx, and without slowing the other
+/// tokens' p99 by more than 2x.
+const LIMIT_RATE: u32 = 200;
+const FLOOD_FACTOR: f64 = 10.0;
+const FLOOD_P99_FACTOR: f64 = 2.0;
+/// The well-behaved token: this many clients, each pacing to this rate
+/// (150/s in all, under its 200/s).
+const STEADY_CLIENTS: usize = 3;
+const STEADY_EACH: f64 = 50.0;
+/// The hostile token: 24 clients pacing to 3,000/s in all, 15x its rate.
+const FLOOD_CLIENTS: usize = 24;
+const FLOOD_EACH: f64 = 125.0;
+/// The shed-load check's server: this many requests in flight at most,
+/// under this many closed-loop clients.
+const SHED_IN_FLIGHT: usize = 8;
+const SHED_CLIENTS: usize = 64;
+/// An answer slower than this counts as a hang.
+const HANG: Duration = Duration::from_secs(10);
+
+/// How one group of clients' answers came out.
+#[derive(Default)]
+struct Tally {
+    /// Latencies of the 2xx answers, sorted.
+    ok: Vec<Duration>,
+    /// 429 `rate_limited`; and how many of them lacked Retry-After.
+    rate_limited: u64,
+    no_retry_after: u64,
+    /// 503 `overloaded`, and their latencies, sorted.
+    overloaded: Vec<Duration>,
+    /// Any other 5xx (a 503 `timeout` too).
+    other_5xx: u64,
+    /// Any other answer (a 4xx other than 429 `rate_limited`).
+    other: u64,
+    /// No answer within [`HANG`], or the connection failed.
+    no_answer: u64,
+    /// The first of those failures, as the client saw it.
+    first_failure: Option<String>,
+    wall: Duration,
+}
+
+impl Tally {
+    fn attempts(&self) -> u64 {
+        self.ok.len() as u64
+            + self.rate_limited
+            + self.overloaded.len() as u64
+            + self.other_5xx
+            + self.other
+            + self.no_answer
+    }
+
+    fn rate(&self) -> f64 {
+        self.attempts() as f64 / self.wall.as_secs_f64()
+    }
+
+    fn p99(&self) -> Duration {
+        pct(&self.ok, 0.99)
+    }
+
+    fn statuses(&self) -> String {
+        format!(
+            "{} 2xx, {} 429 rate_limited ({} without Retry-After), {} 503 overloaded, {} other 5xx, \
+             {} other, {} no answer{}",
+            count(self.ok.len() as u64),
+            count(self.rate_limited),
+            self.no_retry_after,
+            count(self.overloaded.len() as u64),
+            self.other_5xx,
+            self.other,
+            self.no_answer,
+            self.first_failure
+                .as_ref()
+                .map(|f| format!(" (the first: {f})"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    let n = sorted.len();
+    if n == 0 {
+        return Duration::ZERO;
+    }
+    sorted[((n as f64 * p).ceil() as usize).clamp(1, n) - 1]
+}
+
+/// A group of clients of one token: paced (each to `each` requests a
+/// second, on a fixed schedule, catching up at once when behind) or
+/// closed-loop (`each` None).
+struct Group {
+    auth: String,
+    clients: usize,
+    each: Option<f64>,
+    req: Req,
+}
+
+/// Runs `groups` at once for `dur`; each group's tally.
+fn run_groups(base: &str, groups: &[Group], dur: Duration) -> Result<Vec<Tally>> {
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let total: usize = groups.iter().map(|g| g.clients).sum();
+    let barrier = Arc::new(Barrier::new(total + 1));
+    let mut threads = Vec::with_capacity(groups.len());
+    let mut id = 0usize;
+    for g in groups {
+        let mut mine = Vec::with_capacity(g.clients);
+        for i in 0..g.clients {
+            let barrier = barrier.clone();
+            let mut c = Client {
+                agent: agent(HANG),
+                base: base.to_string(),
+                auth: Arc::from(g.auth.as_str()),
+                run,
+                id,
+                sent: 0,
+            };
+            id += 1;
+            let (each, req, clients) = (g.each, g.req, g.clients);
+            mine.push(
+                std::thread::Builder::new()
+                    .name(format!("bench-limits-{id}"))
+                    .stack_size(256 * 1024)
+                    .spawn(move || -> Tally {
+                        let mut t = Tally::default();
+                        let interval = each.map(|r| Duration::from_secs_f64(1.0 / r));
+                        barrier.wait();
+                        let start = Instant::now();
+                        // Clients of a group spread over one interval.
+                        let mut next = interval.map(|iv| start + iv * i as u32 / clients as u32);
+                        loop {
+                            let now = Instant::now();
+                            if now.duration_since(start) >= dur {
+                                break;
+                            }
+                            if let (Some(n), Some(iv)) = (next.as_mut(), interval) {
+                                if *n > now {
+                                    std::thread::sleep(*n - now);
+                                }
+                                *n += iv;
+                            }
+                            let sent = Instant::now();
+                            let answer = c.answer(req);
+                            let took = sent.elapsed();
+                            match answer {
+                                Err(e) => {
+                                    t.no_answer += 1;
+                                    t.first_failure
+                                        .get_or_insert(format!("`{e:#}` after {:.0} ms", ms(took)));
+                                }
+                                Ok(a) if (200..300).contains(&a.status) => t.ok.push(took),
+                                Ok(a) if a.status == 429 && a.code == "rate_limited" => {
+                                    t.rate_limited += 1;
+                                    t.no_retry_after += u64::from(!a.retry_after);
+                                }
+                                Ok(a) if a.status == 503 && a.code == "overloaded" => {
+                                    t.overloaded.push(took)
+                                }
+                                Ok(a) if a.status >= 500 => t.other_5xx += 1,
+                                Ok(_) => t.other += 1,
+                            }
+                        }
+                        t.wall = start.elapsed();
+                        t
+                    })
+                    .context("start a client thread")?,
+            );
+        }
+        threads.push(mine);
+    }
+    barrier.wait();
+    let mut out = Vec::with_capacity(groups.len());
+    for mine in threads {
+        let mut g = Tally::default();
+        for th in mine {
+            let t = th
+                .join()
+                .map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
+            g.ok.extend(t.ok);
+            g.rate_limited += t.rate_limited;
+            g.no_retry_after += t.no_retry_after;
+            g.overloaded.extend(t.overloaded);
+            g.other_5xx += t.other_5xx;
+            g.other += t.other;
+            g.no_answer += t.no_answer;
+            if g.first_failure.is_none() {
+                g.first_failure = t.first_failure;
+            }
+            g.wall = g.wall.max(t.wall);
+        }
+        g.ok.sort_unstable();
+        g.overloaded.sort_unstable();
+        out.push(g);
+    }
+    Ok(out)
+}
+
+/// A token made through POST /v1/tokens with the server's admin token.
+fn create_token(server: &ServerProc, name: &str, role: &str, tenant: &str) -> Result<String> {
+    let body = serde_json::json!({"name": name, "role": role, "tenant": tenant}).to_string();
+    let resp = agent(Duration::from_secs(30))
+        .post(&format!("{}/v1/tokens", server.base))
+        .header("Authorization", &server.auth)
+        .content_type("application/json")
+        .send(&body)
+        .context("POST /v1/tokens")?;
+    let status = resp.status().as_u16();
+    let text = resp.into_body().read_to_string()?;
+    ensure!(status == 201, "POST /v1/tokens {body}: {status} {text}");
+    let v: serde_json::Value = serde_json::from_str(&text).context("the new token's JSON")?;
+    let token = v
+        .get("token")
+        .and_then(|t| t.as_str())
+        .context("the new token's secret")?;
+    Ok(format!("Bearer {token}"))
+}
+
+/// Issue 10's load target for the limits: a per-token rate, and the
+/// server's bound on requests in flight. Whether every target was met.
+fn limits_case(root: &Path, secs: f64) -> Result<bool> {
+    let dur = Duration::from_secs_f64(secs);
+    let rate = LIMIT_RATE.to_string();
+    let server = ServerProc::start(
+        &root.join("limits"),
+        &["--rate-limit", &rate, "--rate-burst", &rate],
+    )?;
+    let steady = create_token(&server, "bench-steady", "submitter", "research")?;
+    let hostile = create_token(&server, "bench-flood", "submitter", "research")?;
+    let steady_group = || Group {
+        auth: steady.clone(),
+        clients: STEADY_CLIENTS,
+        each: Some(STEADY_EACH),
+        req: Req::Submit,
+    };
+    // A short warm-up, then the well-behaved token alone.
+    run_groups(&server.base, &[steady_group()], Duration::from_millis(500))?;
+    let alone = run_groups(&server.base, &[steady_group()], dur)?.remove(0);
+    // Its bucket full again, then the same beside the flood.
+    std::thread::sleep(Duration::from_secs(1));
+    let (mut both, flood_server_cpu, flood_client_cpu) = with_cpu(&server, || {
+        run_groups(
+            &server.base,
+            &[
+                steady_group(),
+                Group {
+                    auth: hostile.clone(),
+                    clients: FLOOD_CLIENTS,
+                    each: Some(FLOOD_EACH),
+                    req: Req::Submit,
+                },
+            ],
+            dur,
+        )
+    })?;
+    let flood = both.remove(1);
+    let beside = both.remove(0);
+    server.stop()?;
+
+    // The flood: at 10x the rate or more, refused with 429 past it.
+    let limit = f64::from(LIMIT_RATE);
+    let factor = flood.rate() / limit;
+    // What the token bucket lets through: the burst, then the rate.
+    let allowed = (limit + limit * flood.wall.as_secs_f64()) * 1.05 + 10.0;
+    let flood_5xx = flood.overloaded.len() as u64 + flood.other_5xx;
+    let met_flood = factor >= FLOOD_FACTOR
+        && flood.rate_limited > 0
+        && flood.no_retry_after == 0
+        && (flood.ok.len() as f64) <= allowed
+        && flood_5xx == 0
+        && flood.other == 0
+        && flood.no_answer == 0;
+    outln!(
+        "api.limits.flood (a submitter token at --rate-limit {LIMIT_RATE} --rate-burst {LIMIT_RATE}, \
+         {FLOOD_CLIENTS} paced client threads, POST /v1/jobs): {} attempts in {:.1} s, {} /s ({factor:.1}x \
+         its rate): {}; {} admitted (the bucket allows {:.0}) (target >= {FLOOD_FACTOR:.0}x, only 2xx and \
+         429 with Retry-After, 2xx within the rate, 0 5xx) {}",
+        count(flood.attempts()),
+        flood.wall.as_secs_f64(),
+        count(flood.rate() as u64),
+        flood.statuses(),
+        count(flood.ok.len() as u64),
+        allowed,
+        verdict(met_flood)
+    );
+    // The other token: its p99 beside the flood against alone.
+    let ratio = ms(beside.p99()) / ms(alone.p99()).max(1e-3);
+    let clean = |t: &Tally| t.ok.len() as u64 == t.attempts();
+    let met_p99 = ratio <= FLOOD_P99_FACTOR && clean(&alone) && clean(&beside);
+    outln!(
+        "api.limits.p99 (another submitter token, {STEADY_CLIENTS} client threads pacing to {:.0} /s in \
+         all, POST /v1/jobs): alone p99 {:.2} ms ({} /s, {}); beside the flood p99 {:.2} ms ({} /s, {}): \
+         {ratio:.2}x; during the flood the server used {:.2} cores, the clients (this process) {:.2}, \
+         load average {} (target <= {FLOOD_P99_FACTOR:.0}x, every answer 2xx) {}",
+        STEADY_EACH * STEADY_CLIENTS as f64,
+        ms(alone.p99()),
+        count(alone.rate() as u64),
+        alone.statuses(),
+        ms(beside.p99()),
+        count(beside.rate() as u64),
+        beside.statuses(),
+        flood_server_cpu / flood.wall.as_secs_f64(),
+        flood_client_cpu / flood.wall.as_secs_f64(),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        verdict(met_p99)
+    );
+
+    // The bound on requests in flight: past it, 503 `overloaded` at once.
+    let in_flight = SHED_IN_FLIGHT.to_string();
+    let server = ServerProc::start(
+        &root.join("shed"),
+        &[
+            LOAD_LIMITS[0],
+            LOAD_LIMITS[1],
+            LOAD_LIMITS[2],
+            LOAD_LIMITS[3],
+            "--max-in-flight",
+            &in_flight,
+        ],
+    )?;
+    let shed = run_groups(
+        &server.base,
+        &[Group {
+            auth: server.auth.clone(),
+            clients: SHED_CLIENTS,
+            each: None,
+            req: Req::Submit,
+        }],
+        dur,
+    )?
+    .remove(0);
+    server.stop()?;
+    let met_shed = !shed.ok.is_empty()
+        && !shed.overloaded.is_empty()
+        && shed.other_5xx == 0
+        && shed.other == 0
+        && shed.no_answer == 0;
+    outln!(
+        "api.limits.in_flight (--max-in-flight {SHED_IN_FLIGHT}, {SHED_CLIENTS} closed-loop client threads, \
+         POST /v1/jobs): {} attempts in {:.1} s, {} /s: {}; 2xx p99 {:.2} ms, 503 overloaded p99 {:.2} ms, \
+         max {:.2} ms (target: the bound reached, only 2xx and 503 overloaded, 0 other 5xx, every answer \
+         within {} s) {}",
+        count(shed.attempts()),
+        shed.wall.as_secs_f64(),
+        count(shed.rate() as u64),
+        shed.statuses(),
+        ms(shed.p99()),
+        ms(pct(&shed.overloaded, 0.99)),
+        ms(shed.overloaded.last().copied().unwrap_or_default()),
+        HANG.as_secs(),
+        verdict(met_shed)
+    );
+    Ok(met_flood && met_p99 && met_shed)
 }

@@ -22,9 +22,23 @@ pub struct WrkFigures {
     pub wall: Duration,
 }
 
-/// A Lua script that POSTs `body` to `path`, each request with its own
+/// A Lua script that POSTs `body` to `path` with `authorization` (the
+/// whole header value, `Bearer <token>`), each request with its own
 /// Idempotency-Key (`run`, wrk's thread and a counter make it unique).
-pub fn submit_script(dir: &Path, run: u64, path: &str, body: &str) -> Result<std::path::PathBuf> {
+pub fn submit_script(
+    dir: &Path,
+    run: u64,
+    path: &str,
+    body: &str,
+    authorization: &str,
+) -> Result<std::path::PathBuf> {
+    // The value goes into a Lua string literal as it is.
+    if !authorization
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        bail!("an Authorization value wrk's script cannot quote");
+    }
     let file = dir.join(format!("wrk-submit-{run}.lua"));
     let lua = format!(
         r#"local counter = 0
@@ -37,6 +51,7 @@ request = function()
   counter = counter + 1
   local headers = {{}}
   headers["Content-Type"] = "application/json"
+  headers["Authorization"] = "{authorization}"
   headers["Idempotency-Key"] = "wrk-{run}-" .. tid .. "-" .. counter
   return wrk.format("POST", "{path}", headers, '{body}')
 end
@@ -54,8 +69,16 @@ pub fn available() -> bool {
         .is_ok_and(|o| !o.stdout.is_empty() || !o.stderr.is_empty())
 }
 
-/// Runs wrk against `url` with `clients` connections for `secs`.
-pub fn run(url: &str, clients: usize, secs: u64, script: Option<&Path>) -> Result<WrkFigures> {
+/// Runs wrk against `url` with `clients` connections for `secs`, each
+/// request with `Authorization: <authorization>` (a script's requests
+/// set it themselves: wrk.format with headers of its own drops `-H`'s).
+pub fn run(
+    url: &str,
+    clients: usize,
+    secs: u64,
+    script: Option<&Path>,
+    authorization: &str,
+) -> Result<WrkFigures> {
     let mut cmd = Command::new("wrk");
     cmd.args([
         "-t2",
@@ -64,6 +87,8 @@ pub fn run(url: &str, clients: usize, secs: u64, script: Option<&Path>) -> Resul
         "--timeout",
         "10s",
         "--latency",
+        "-H",
+        &format!("Authorization: {authorization}"),
     ]);
     if let Some(s) = script {
         cmd.arg("-s").arg(s);
