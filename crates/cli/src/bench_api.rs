@@ -174,10 +174,8 @@ fn cases(a: &ApiArgs, root: &Path) -> Result<ExitCode> {
     std::fs::create_dir_all(&data).with_context(|| format!("create {}", data.display()))?;
     // The store's first admin token, before any server: the one the
     // restarted server is called with.
-    let token = abilene_server::serve::init_admin(&data)
+    abilene_server::serve::init_admin(&data, Some(&data.join(TOKEN_FILE)))
         .map_err(|e| anyhow::anyhow!("the filled store's admin token: {e}"))?;
-    abilene_server::serve::write_secret(&data.join(TOKEN_FILE), &token)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let sc: &'static abilene_twin::scenario::Scenario =
         Box::leak(Box::new(crate::serve_cmd::campus_scenario(CAMPUS)?));
     let f = abilene_server::fill::fill(&abilene_server::fill::FillOptions {

@@ -304,7 +304,7 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
                 if st.limits.first_this_second(&key) {
                     st.writer.refused(draft, 429, Some("rate_limited".into()));
                 }
-                return rate_limited(wait);
+                return refuse(req, rate_limited(wait)).await;
             }
             st.writer
                 .refused(draft, 401, Some(refused.code().to_string()));
@@ -313,7 +313,7 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"abilene\""),
             );
-            return r;
+            return refuse(req, r).await;
         }
     };
     if let Err(wait) = st.limits.check(&caller.id) {
@@ -324,13 +324,13 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
                 Some("rate_limited".into()),
             );
         }
-        return rate_limited(wait);
+        return refuse(req, rate_limited(wait)).await;
     }
     let Ok(permit) = st.limits.in_flight.try_acquire() else {
         // Shedding load: not audited one by one (that would add to the
         // load being shed); the count is in the server's log.
         tracing::debug!("request shed: max-in-flight reached");
-        return with_retry_after(
+        let r = with_retry_after(
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",
@@ -339,6 +339,7 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
             .into_response(),
             Duration::from_secs(1),
         );
+        return refuse(req, r).await;
     };
     req.extensions_mut().insert(caller.clone());
     let response = match tokio::time::timeout(st.limits.timeout, next.run(req)).await {
@@ -362,6 +363,29 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
         st.writer.refused(caller.draft(what), status.as_u16(), code);
     }
     response
+}
+
+/// Longest a refused request's body is read for, so that its connection
+/// can carry the client's next request.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A refusal sent before the handler read the body. The body is read
+/// (within the body limit and [`DRAIN_TIMEOUT`]) and dropped first: a
+/// connection whose request body was left unread is closed by hyper after
+/// the answer, and a keep-alive client would lose the request it sent next
+/// on it. A body that cannot be read so gets `Connection: close`, so the
+/// client knows.
+async fn refuse(req: Request, mut r: Response) -> Response {
+    let drained = tokio::time::timeout(
+        DRAIN_TIMEOUT,
+        axum::body::to_bytes(req.into_body(), super::MAX_BODY_BYTES),
+    )
+    .await;
+    if !matches!(drained, Ok(Ok(_))) {
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    r
 }
 
 fn rate_limited(wait: Duration) -> Response {
