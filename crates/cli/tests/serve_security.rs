@@ -322,7 +322,8 @@ fn the_first_admin_token_is_made_once_and_audit_verify_names_a_tampered_record()
     let db = rusqlite::Connection::open(data.join("abilene.db")).unwrap();
     let changed = db
         .execute(
-            "UPDATE audit SET record = replace(record, '\"status\":201', '\"status\":200') WHERE seq = 3",
+            // Record 3's time, wherever its round's block holds it.
+            "UPDATE audit_blocks SET rows = replace(rows, '{\"seq\":3,\"at_ms\":', '{\"seq\":3,\"at_ms\":1') WHERE instr(rows, '{\"seq\":3,') > 0",
             [],
         )
         .unwrap();
@@ -331,7 +332,24 @@ fn the_first_admin_token_is_made_once_and_audit_verify_names_a_tampered_record()
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("audit record 3:"), "{}", text(&out));
     // Delete record 2 as well: the first broken record is now 2's gap.
-    db.execute("DELETE FROM audit WHERE seq = 2", []).unwrap();
+    let (block, rows): (i64, String) = db
+        .query_row(
+            "SELECT seq, rows FROM audit_blocks WHERE seq <= 2 AND last >= 2",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let without: String = rows
+        .lines()
+        .filter(|l| !l.contains("{\"seq\":2,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without, rows);
+    db.execute(
+        "UPDATE audit_blocks SET rows = ?1 WHERE seq = ?2",
+        rusqlite::params![without, block],
+    )
+    .unwrap();
     let out = verify();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("expected record 2"), "{}", text(&out));
