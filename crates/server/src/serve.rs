@@ -388,7 +388,7 @@ pub async fn run(
         let e = engine.read().unwrap_or_else(|p| p.into_inner());
         Arc::from(e.sched.tenant_names().first().map_or("", |s| s.as_str()))
     };
-    let state = AppState {
+    let state = AppState::new(crate::api::Shared {
         engine,
         writer: handle,
         events,
@@ -403,7 +403,7 @@ pub async fn run(
         audit: Arc::new(std::sync::Mutex::new(audit)),
         limits: Arc::new(crate::api::LimitState::new(&opts.limits)),
         root,
-    };
+    });
     on_ready(&Server {
         addr,
         restored,

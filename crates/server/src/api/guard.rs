@@ -254,10 +254,9 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
         return next.run(req).await;
     }
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());
+    // The route template, for audit records only: kept as the cheap
+    // `MatchedPath` and written out only when a record is made.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let call = Call {
         source: req
             .extensions()
@@ -267,7 +266,10 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
         path: req.uri().path().to_string(),
         at_ms: wall_ms(),
     };
-    let what = format!("{method} {route}");
+    let what = || match &route {
+        Some(r) => format!("{method} {}", r.as_str()),
+        None => format!("{method} (no route)"),
+    };
     let auth = {
         let tokens = st.tokens.read().unwrap_or_else(|p| p.into_inner());
         bearer(
@@ -298,7 +300,7 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
                 source: call.source,
                 method: call.method,
                 path: call.path,
-                what,
+                what: what(),
             };
             if let Err(wait) = st.limits.check(&key) {
                 if st.limits.first_this_second(&key) {
@@ -319,7 +321,7 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
     if let Err(wait) = st.limits.check(&caller.id) {
         if st.limits.first_this_second(&caller.id) {
             st.writer.refused(
-                caller.draft(format!("{what} (rate limited; one record a second)")),
+                caller.draft(format!("{} (rate limited; one record a second)", what())),
                 429,
                 Some("rate_limited".into()),
             );
@@ -360,7 +362,8 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
             .extensions()
             .get::<ErrorCode>()
             .map(|c| c.0.clone());
-        st.writer.refused(caller.draft(what), status.as_u16(), code);
+        st.writer
+            .refused(caller.draft(what()), status.as_u16(), code);
     }
     response
 }

@@ -41,9 +41,26 @@ pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 /// How long a command may wait for the writer before the client is told.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What every handler shares.
+/// What every handler shares, behind one `Arc`: the guard and the handler
+/// each take a copy per request, one reference count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct Shared {
     pub engine: Arc<RwLock<Engine>>,
     pub writer: WriterHandle,
     pub events: broadcast::Sender<StreamEvent>,
@@ -103,7 +120,7 @@ impl PageCache {
     }
 }
 
-impl AppState {
+impl Shared {
     pub fn read(&self) -> RwLockReadGuard<'_, Engine> {
         // A writer that panicked left the state as it was before the round.
         self.engine.read().unwrap_or_else(|p| p.into_inner())
