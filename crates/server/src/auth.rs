@@ -150,6 +150,14 @@ pub struct TokenRecord {
     pub hash: String,
 }
 
+impl TokenRecord {
+    /// Neither revoked nor expired at `now_ms`: the one definition the
+    /// guard, open event streams and the last-operator rule all use.
+    pub fn live(&self, now_ms: u64) -> bool {
+        self.revoked_ms.is_none() && self.expires_ms.is_none_or(|e| now_ms < e)
+    }
+}
+
 /// A new token: the record to store and the string shown once.
 pub struct Minted {
     pub record: TokenRecord,
@@ -264,11 +272,7 @@ impl Tokens {
     pub fn live_operators(&self, now_ms: u64) -> usize {
         self.by_id
             .values()
-            .filter(|t| {
-                t.role == Role::OperatorAdmin
-                    && t.revoked_ms.is_none()
-                    && t.expires_ms.is_none_or(|e| now_ms < e)
-            })
+            .filter(|t| t.role == Role::OperatorAdmin && t.live(now_ms))
             .count()
     }
 

@@ -85,11 +85,7 @@ async fn list(
     })?;
     let full_scan = scanned.len() == MAX_SCAN;
     let e = st.read();
-    let visible = |r: &AuditRecord| match (&caller.scope, &r.scope) {
-        (None, _) => true,
-        (Some(_), None) => false,
-        (Some(c), Some(s)) => e.sched.tenant_is_under(s, c),
-    };
+    let visible = |r: &AuditRecord| caller.reaches(&e, r.scope.as_deref());
     let mut records = Vec::new();
     let mut last = after;
     let mut more = full_scan;

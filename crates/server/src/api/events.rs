@@ -149,9 +149,9 @@ async fn recv_or_shutdown(c: &mut Cursor) -> Option<Result<StreamEvent, RecvErro
 
 fn token_valid(c: &Cursor) -> bool {
     let tokens = c.st.tokens.read().unwrap_or_else(|p| p.into_inner());
-    tokens.get(&c.token).is_some_and(|t| {
-        t.revoked_ms.is_none() && t.expires_ms.is_none_or(|e| crate::clock::wall_ms() < e)
-    })
+    tokens
+        .get(&c.token)
+        .is_some_and(|t| t.live(crate::clock::wall_ms()))
 }
 
 fn visible(c: &Cursor, e: &StreamEvent) -> bool {

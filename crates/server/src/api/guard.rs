@@ -190,6 +190,16 @@ impl Caller {
         ))
     }
 
+    /// Whether the caller reaches something scoped to tenant node `node`
+    /// (None: the whole campus, which only a whole-campus caller reaches).
+    pub fn reaches(&self, e: &crate::engine::Engine, node: Option<&str>) -> bool {
+        match (&self.scope, node) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(scope), Some(n)) => e.sched.tenant_is_under(n, scope),
+        }
+    }
+
     /// Whether the caller reaches the whole campus (its inventory too).
     pub fn whole_campus(&self) -> bool {
         self.scope.is_none()
@@ -214,8 +224,9 @@ impl Caller {
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Caller, ApiError> {
-        // Put there by `guard`, which runs before every /v1 handler.
-        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+        // Put there by `guard`, which runs before every /v1 handler and
+        // keeps its own copy: taken, not cloned a second time.
+        parts.extensions.remove::<Caller>().ok_or_else(|| {
             unauthenticated("unauthenticated", "send `Authorization: Bearer <token>`")
         })
     }

@@ -82,11 +82,7 @@ pub struct CreatedToken {
 
 /// Whether token `t` lies within what `caller` reaches.
 fn within(e: &Engine, caller: &Caller, t: &TokenRecord) -> bool {
-    match (&caller.scope, &t.scope) {
-        (None, _) => true,
-        (Some(_), None) => false,
-        (Some(c), Some(s)) => e.sched.tenant_is_under(s, c),
-    }
+    caller.reaches(e, t.scope.as_deref())
 }
 
 fn unknown_token(id: &str) -> ApiError {
