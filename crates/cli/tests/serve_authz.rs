@@ -216,6 +216,20 @@ fn rules() -> BTreeMap<&'static str, Rule> {
             },
         },
     );
+    // The rack map is the campus's state, like /v1/campus.
+    r.insert(
+        "GET /v1/campus/map",
+        Rule {
+            make: |_| ("/v1/campus/map".into(), None),
+            expect: |role, scope| {
+                if !can(role, "read") {
+                    Expect::Status(403)
+                } else {
+                    ok_if(scope == ROOT, 403)
+                }
+            },
+        },
+    );
     for (k, p) in [
         ("GET /v1/buildings/{building}", "/v1/buildings/B1"),
         ("GET /v1/halls/{building}/{hall}", "/v1/halls/B1/H1"),

@@ -4,11 +4,13 @@
 
 pub mod audit;
 pub mod campus;
+pub mod dashboard;
 pub mod error;
 pub mod events;
 pub mod guard;
 pub mod health;
 pub mod jobs;
+pub mod map;
 pub mod ops;
 pub mod tenants;
 pub mod tokens;
@@ -353,6 +355,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(health::routes())
         .merge(jobs::routes())
         .merge(campus::routes())
+        .merge(map::routes())
         .merge(ops::routes())
         .merge(tenants::routes())
         .merge(events::routes())
@@ -405,6 +408,8 @@ pub fn app(state: AppState) -> axum::Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        // The dashboard's static files: public, outside the guard.
+        .merge(dashboard::routes())
         .fallback(|| async {
             ApiError::not_found("not_found", "no such route; see /v1/openapi.json")
         })
