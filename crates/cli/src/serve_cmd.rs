@@ -358,10 +358,17 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
             .first_token
             .clone()
             .unwrap_or_else(|| "<the token printed when this store was made>".to_string());
+        // The fragment never reaches the server: the page reads the token
+        // from it, keeps it in sessionStorage and clears it from the URL.
+        let dashboard = match &s.first_token {
+            Some(t) => format!("{url}/#token={t}  (opens logged in)"),
+            None => format!("{url}/  (log in with the store's token)"),
+        };
         eprintln!(
             "abilene demo: the Abilene campus (8 buildings, 400k GPUs) with its digital twin\n\
              running at {speed}x and the 30-day workload of scenarios/abilene-30d.toml\n\
              (Crusoe -> Oracle -> OpenAI: frontier runs, research, inference).\n\n\
+             Dashboard: {dashboard}\n\
              API:      {url}/v1  (OpenAPI: {url}/v1/openapi.json)\n\
              Store:    {}\n\n\
              Try, in another terminal:\n\
