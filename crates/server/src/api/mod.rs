@@ -9,6 +9,7 @@ pub mod events;
 pub mod guard;
 pub mod health;
 pub mod jobs;
+pub mod metrics;
 pub mod ops;
 pub mod tenants;
 pub mod tokens;
@@ -83,6 +84,12 @@ pub struct Shared {
     /// The root of the tenancy tree: a token scoped to it reaches the
     /// whole campus.
     pub root: Arc<str>,
+    /// The server's own instruments, for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The fleet's GPU telemetry, for the per-rack endpoints.
+    pub telemetry: Arc<crate::metrics::dcgm::Telemetry>,
+    /// Served over TLS: discovery documents say `https`.
+    pub tls: bool,
 }
 
 /// Pages of jobs already written, valid while the state stays at `seq`:
@@ -358,6 +365,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(tokens::routes())
         .merge(audit::routes())
+        .merge(metrics::routes())
 }
 
 /// The bearer scheme in the OpenAPI document, required everywhere but
