@@ -225,7 +225,7 @@ pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
     h.update(path.as_bytes());
     h.update(b"\n");
     h.update(body);
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::auth::hex(&h.finalize())
 }
 
 /// Sends commands to the writer and waits for the durable answer.
