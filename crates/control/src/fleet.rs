@@ -12,6 +12,34 @@ pub struct HallReading {
     pub inlet_c: f64,
     /// Coolant supplied to the racks by the CDUs.
     pub coolant_c: f64,
+    /// Coolant back from the racks to the CDUs.
+    #[serde(default)]
+    pub coolant_return_c: f64,
+    /// Liquid heat over what the hall's CDUs carry at N (0-1, above 1
+    /// when short of cooling).
+    #[serde(default)]
+    pub cdu_load: f64,
+    /// The hall's cooling and other facility power besides IT.
+    #[serde(default)]
+    pub cooling_kw: f64,
+}
+
+/// Where the campus's power came from in the hour just ended, and what it
+/// cost: the grid dispatch beside the plant.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SupplyReading {
+    /// Import from the grid (ERCOT), including what charges the battery.
+    pub grid_mw: f64,
+    pub gas_mw: f64,
+    /// Positive when discharging, negative when charging.
+    pub battery_mw: f64,
+    pub battery_soc_mwh: f64,
+    /// Demand no source could meet.
+    pub curtailed_mw: f64,
+    /// The hour's wholesale price.
+    pub price_usd_per_mwh: f64,
+    /// Outside air.
+    pub ambient_c: f64,
 }
 
 /// The plant at one moment: what it draws and what it cannot cool.
@@ -28,6 +56,8 @@ pub struct PlantReading {
     /// What on-site gas turbines and the battery can carry, in MW.
     pub own_generation_mw: f64,
     pub halls: Vec<HallReading>,
+    #[serde(default)]
+    pub supply: SupplyReading,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,5 +19,5 @@ pub mod fleet;
 pub mod policy;
 
 pub use drive::{DriveError, drive};
-pub use fleet::{Alarm, AlarmKind, Fleet, HallReading, Observation, PlantReading};
+pub use fleet::{Alarm, AlarmKind, Fleet, HallReading, Observation, PlantReading, SupplyReading};
 pub use policy::{Controller, NOT_COMMISSIONED};

@@ -23,6 +23,7 @@ fn plant(shortfall: &[(&str, f64)], four_cp: bool) -> Observation {
         four_cp,
         own_generation_mw: 0.6,
         halls: Vec::new(),
+        supply: Default::default(),
     })
 }
 

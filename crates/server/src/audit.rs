@@ -104,7 +104,7 @@ pub fn chain(prev: &str, json: &str) -> String {
     h.update(prev.as_bytes());
     h.update(b"\n");
     h.update(json.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::auth::hex(&h.finalize())
 }
 
 /// Where the chain ends: the last record's seq and hash.

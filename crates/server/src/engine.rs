@@ -33,6 +33,50 @@ pub const EVENTS_KEPT_BYTES: usize = 64 << 20;
 /// peak load, or days of ordinary load.
 pub const REPLIES_KEPT: usize = 1_000_000;
 
+/// Plant readings kept for charts: a month of the twin's hourly readings.
+pub const PLANT_HISTORY: usize = 720;
+
+/// The campus's plant at one reading, as charts draw it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PlantPoint {
+    /// Campus seconds of the reading.
+    pub at: Time,
+    pub it_mw: f64,
+    pub facility_mw: f64,
+    /// Cooling, losses and auxiliaries: facility less IT.
+    pub cooling_mw: f64,
+    /// Facility over IT; None with no IT load.
+    pub pue: Option<f64>,
+    pub ambient_c: f64,
+    pub grid_mw: f64,
+    pub gas_mw: f64,
+    /// Positive discharging, negative charging.
+    pub battery_mw: f64,
+    pub battery_soc_mwh: f64,
+    pub price_usd_per_mwh: f64,
+    /// The coming hour is a likely ERCOT 4CP peak.
+    pub four_cp: bool,
+}
+
+impl PlantPoint {
+    fn of(at: Time, p: &PlantReading) -> PlantPoint {
+        PlantPoint {
+            at,
+            it_mw: p.it_kw / 1000.0,
+            facility_mw: p.facility_kw / 1000.0,
+            cooling_mw: (p.facility_kw - p.it_kw) / 1000.0,
+            pue: (p.it_kw > 0.0).then(|| p.facility_kw / p.it_kw),
+            ambient_c: p.supply.ambient_c,
+            grid_mw: p.supply.grid_mw,
+            gas_mw: p.supply.gas_mw,
+            battery_mw: p.supply.battery_mw,
+            battery_soc_mwh: p.supply.battery_soc_mwh,
+            price_usd_per_mwh: p.supply.price_usd_per_mwh,
+            four_cp: p.four_cp,
+        }
+    }
+}
+
 /// A job's lasting facts, kept from its submission so that it can still be
 /// reported once the scheduler has let it go.
 #[derive(Debug, Clone)]
@@ -203,6 +247,8 @@ pub struct Engine {
     pub seq: u64,
     pub next_job_id: u64,
     pub plant: Option<PlantReading>,
+    /// The plant's last readings, oldest first, for live charts.
+    plant_history: VecDeque<PlantPoint>,
     heads: HashMap<JobId, JobHead>,
     finished: BTreeMap<u64, FinishedRecord>,
     /// Finished jobs by project, for listings of a subtree.
@@ -227,6 +273,7 @@ impl Engine {
             seq,
             next_job_id: next_job_id.max(API_JOB_BASE),
             plant: None,
+            plant_history: VecDeque::new(),
             heads: HashMap::new(),
             finished: BTreeMap::new(),
             finished_by_project: BTreeMap::new(),
@@ -271,6 +318,21 @@ impl Engine {
                 None => return,
             }
         }
+    }
+
+    /// The fleet's reading of the plant at `at`.
+    pub fn note_plant(&mut self, at: Time, p: PlantReading) {
+        self.plant_history.push_back(PlantPoint::of(at, &p));
+        while self.plant_history.len() > PLANT_HISTORY {
+            self.plant_history.pop_front();
+        }
+        self.plant = Some(p);
+    }
+
+    /// Plant readings after campus time `after` (all kept, if None).
+    pub fn plant_after(&self, after: Option<Time>) -> Vec<PlantPoint> {
+        let start = after.map_or(0, |a| self.plant_history.partition_point(|p| p.at <= a));
+        self.plant_history.range(start..).cloned().collect()
     }
 
     fn intern(&mut self, s: &str) -> Arc<str> {

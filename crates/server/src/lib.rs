@@ -14,6 +14,7 @@ pub mod check;
 pub mod clock;
 pub mod engine;
 pub mod fill;
+pub mod metrics;
 pub mod serve;
 pub mod store;
 pub mod transport;

@@ -196,6 +196,8 @@ pub(crate) struct Started {
     pub first_token: Option<String>,
     /// The audit log's reader, beside the writer.
     pub audit: Box<dyn crate::store::AuditReader>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub telemetry: Arc<crate::metrics::dcgm::Telemetry>,
 }
 
 /// Makes the operator's first admin token in a store that has no live
@@ -296,6 +298,8 @@ pub(crate) fn start_writer(
     let (events, _) = broadcast::channel(4_096);
     let stopped = Arc::new(AtomicBool::new(false));
     let on_stop = Arc::new(tokio::sync::Notify::new());
+    let metrics = crate::metrics::Metrics::new();
+    let telemetry = Arc::new(crate::metrics::dcgm::Telemetry::new(sc.spec.power.clone()));
     let writer = Writer {
         engine: engine.clone(),
         store: Box::new(store),
@@ -309,6 +313,8 @@ pub(crate) fn start_writer(
         on_stop: on_stop.clone(),
         tokens: tokens.clone(),
         audit_head: held.audit_head,
+        metrics: metrics.clone(),
+        telemetry: telemetry.clone(),
     };
     let (handle, thread) = writer
         .spawn()
@@ -325,6 +331,8 @@ pub(crate) fn start_writer(
         tokens,
         first_token,
         audit,
+        metrics,
+        telemetry,
     })
 }
 
@@ -380,6 +388,8 @@ pub async fn run(
         tokens,
         first_token,
         audit,
+        metrics,
+        telemetry,
     } = started;
     // Written to the file already, if one was given.
     let first_token = first_token.filter(|_| opts.admin_token_file.is_none());
@@ -403,6 +413,9 @@ pub async fn run(
         audit: Arc::new(std::sync::Mutex::new(audit)),
         limits: Arc::new(crate::api::LimitState::new(&opts.limits)),
         root,
+        metrics,
+        telemetry,
+        tls: tls.is_some(),
     });
     on_ready(&Server {
         addr,

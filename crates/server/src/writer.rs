@@ -153,6 +153,9 @@ pub struct Writer {
     pub tokens: Arc<RwLock<Tokens>>,
     /// Where the audit chain ends, as committed.
     pub audit_head: Head,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Hears the fleet's failures, for the GPUs' XIDs.
+    pub telemetry: Arc<crate::metrics::dcgm::Telemetry>,
 }
 
 /// A request waiting for its round's commit, with its reply.
@@ -177,7 +180,7 @@ impl Writer {
     }
 
     fn run(mut self, rx: Receiver<Work>) -> Result<(), StoreError> {
-        let snapshots = SnapshotThread::start(self.store.snapshot_writer());
+        let snapshots = SnapshotThread::start(self.store.snapshot_writer(), self.metrics.clone());
         let mut since_snapshot = 0u64;
         let mut carried: Vec<Request> = Vec::new();
         let mut last_pass = (Instant::now(), self.clock.now());
@@ -263,7 +266,7 @@ impl Writer {
                 time: now,
                 commands: Vec::new(),
             };
-            let applied = guard.apply(&record);
+            let applied = timed_apply(&self.metrics, &mut guard, &record);
             self.fleet.hear(now, &applied.scheduler_events);
             commit.finished.extend(applied.finished);
             published.extend(applied.events);
@@ -279,7 +282,11 @@ impl Writer {
         }
         let commands: u64 = commit.records.iter().map(|r| r.commands.len() as u64).sum();
         if !commit.is_empty() {
+            let started = Instant::now();
             self.store.commit(&commit)?;
+            self.metrics.commit.observe(started.elapsed().as_secs_f64());
+            self.metrics.records.inc_by(commit.records.len() as u64);
+            self.metrics.commands.inc_by(commands);
         }
         if !commit.tokens.is_empty() {
             let mut tokens = self.tokens.write().unwrap_or_else(|p| p.into_inner());
@@ -311,8 +318,16 @@ impl Writer {
                 return;
             };
             for o in &observations {
-                if let Observation::Plant(p) = o {
-                    guard.plant = Some(p.clone());
+                match o {
+                    Observation::Plant(p) => guard.note_plant(t, p.clone()),
+                    Observation::TrayDown { tray, cause } => {
+                        self.telemetry
+                            .tray_down(guard.sched.campus(), tray, cause, t)
+                    }
+                    Observation::TrayUp { tray } => {
+                        self.telemetry.tray_up(guard.sched.campus(), tray)
+                    }
+                    _ => {}
                 }
             }
             let commands = self.control.commands(&observations, &guard.sched);
@@ -321,7 +336,7 @@ impl Writer {
                 time: t.max(guard.sched.now()),
                 commands,
             };
-            let applied = guard.apply(&record);
+            let applied = timed_apply(&self.metrics, guard, &record);
             for (c, r) in record.commands.iter().zip(&applied.results) {
                 if let Err(e) = r {
                     // In the twin a scenario error; here an operator's alarm.
@@ -405,7 +420,8 @@ impl Writer {
             time: now,
             commands,
         };
-        let applied = (!record.commands.is_empty()).then(|| guard.apply(&record));
+        let applied =
+            (!record.commands.is_empty()).then(|| timed_apply(&self.metrics, guard, &record));
         if let Some(a) = &applied {
             self.fleet.hear(now, &a.scheduler_events);
         }
@@ -465,6 +481,18 @@ fn audited(head: &mut Head, mut draft: AuditDraft, answer: &Reply) -> crate::aud
     head.append(draft, answer.status, code)
 }
 
+/// Applies `record` to the engine, timing the scheduler's step.
+fn timed_apply(
+    metrics: &crate::metrics::Metrics,
+    guard: &mut Engine,
+    record: &LogRecord,
+) -> crate::engine::Applied {
+    let started = Instant::now();
+    let applied = guard.apply(record);
+    metrics.pass.observe(started.elapsed().as_secs_f64());
+    applied
+}
+
 /// Serialises and writes snapshots on its own thread, from a copy of the
 /// scheduler taken between rounds, so the log goes on meanwhile.
 struct SnapshotThread {
@@ -475,7 +503,10 @@ struct SnapshotThread {
 }
 
 impl SnapshotThread {
-    fn start(mut writer: Box<dyn SnapshotWriter>) -> SnapshotThread {
+    fn start(
+        mut writer: Box<dyn SnapshotWriter>,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> SnapshotThread {
         // One waiting at most: a snapshot still being written makes the
         // next one wait for the following threshold instead of piling up.
         let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, Box<Scheduler>)>(1);
@@ -487,8 +518,9 @@ impl SnapshotThread {
                 for (seq, sched) in rx {
                     let bytes = sched.snapshot();
                     drop(sched);
-                    if let Err(e) = writer.put(seq, &bytes) {
-                        tracing::warn!("snapshot after record {seq} not written: {e}");
+                    match writer.put(seq, &bytes) {
+                        Ok(()) => metrics.snapshot_written(seq, crate::clock::wall_ms()),
+                        Err(e) => tracing::warn!("snapshot after record {seq} not written: {e}"),
                     }
                     writing.store(false, Ordering::SeqCst);
                 }

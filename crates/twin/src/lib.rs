@@ -18,6 +18,7 @@ pub mod scenario;
 pub mod sim;
 mod summary;
 mod table;
+pub mod telemetry;
 pub mod tenancy;
 pub mod trace;
 pub mod weather;

@@ -955,7 +955,16 @@ impl TwinFleet<'_> {
             && self
                 .four_cp
                 .is_four_cp_starting(next_year, next_doy, next_hour);
-        self.report_plant(&plant, four_cp_next);
+        let supply = abilene_control::SupplyReading {
+            grid_mw: d.grid_mw,
+            gas_mw: d.gas_mw,
+            battery_mw: d.battery_mw,
+            battery_soc_mwh: self.battery.soc_mwh,
+            curtailed_mw: d.curtailed_mw,
+            price_usd_per_mwh: price,
+            ambient_c: ambient,
+        };
+        self.report_plant(&plant, four_cp_next, supply);
     }
 
     /// IT draw and busy trays per hall from the running jobs, by phase.
@@ -1021,11 +1030,19 @@ impl TwinFleet<'_> {
                 plant.racks_throttled += (state.shortfall_kw / rack_kw).ceil() as u32;
                 plant.building_shortfall[b] += state.shortfall_kw;
             }
+            let supply_c = self.sc.spec.cooling.coolant_supply_c;
+            let cdu_load = crate::telemetry::cdu_load(
+                kw * self.hall_thermal[i].liquid_share,
+                state.liquid_capacity_kw,
+            );
             plant.halls.push(HallReading {
                 hall: self.campus.hall_name(abilene_model::HallId(i as u16)),
                 it_kw: kw,
                 inlet_c: ambient,
-                coolant_c: self.sc.spec.cooling.coolant_supply_c,
+                coolant_c: supply_c,
+                coolant_return_c: crate::telemetry::coolant_return_c(supply_c, cdu_load),
+                cdu_load,
+                cooling_kw: state.overhead_kw,
             });
         }
         plant
@@ -1114,7 +1131,12 @@ impl TwinFleet<'_> {
 
     /// The plant reading for the coming hour, for the control policy to
     /// set caps from (`abilene_control::Controller`).
-    fn report_plant(&mut self, plant: &Plant, four_cp: bool) {
+    fn report_plant(
+        &mut self,
+        plant: &Plant,
+        four_cp: bool,
+        supply: abilene_control::SupplyReading,
+    ) {
         let (it_kw, facility_kw) = (plant.it_kw, plant.facility_kw());
         let site = &self.campus.spec.site;
         let gas = site
@@ -1139,6 +1161,7 @@ impl TwinFleet<'_> {
             four_cp,
             own_generation_mw,
             halls: plant.halls.clone(),
+            supply,
         }));
     }
 }

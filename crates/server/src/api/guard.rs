@@ -257,11 +257,37 @@ fn mutating(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The middleware: authenticate, limit, run, audit what the writer did
-/// not.
-pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
-    // Health answers load balancers, which hold no token.
-    if !req.uri().path().starts_with("/v1/") {
+/// Paths that answer without a token: health answers load balancers,
+/// which hold none.
+fn public(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz")
+}
+
+/// The middleware: times the request for `/metrics`, then [`guarded`].
+pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", |r| r.as_str())
+        .to_string();
+    let method = req.method().to_string();
+    let metrics = st.metrics.clone();
+    let response = guarded(st, req, next).await;
+    metrics
+        .requests
+        .get_or_create(&crate::metrics::RequestLabels {
+            route,
+            method,
+            status: response.status().as_u16(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Authenticate, limit, run, audit what the writer did not.
+async fn guarded(st: AppState, mut req: Request, next: Next) -> Response {
+    if public(req.uri().path()) {
         return next.run(req).await;
     }
     let method = req.method().clone();

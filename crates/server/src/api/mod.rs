@@ -11,6 +11,7 @@ pub mod guard;
 pub mod health;
 pub mod jobs;
 pub mod map;
+pub mod metrics;
 pub mod ops;
 pub mod tenants;
 pub mod tokens;
@@ -85,6 +86,12 @@ pub struct Shared {
     /// The root of the tenancy tree: a token scoped to it reaches the
     /// whole campus.
     pub root: Arc<str>,
+    /// The server's own instruments, for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The fleet's GPU telemetry, for the per-rack endpoints.
+    pub telemetry: Arc<crate::metrics::dcgm::Telemetry>,
+    /// Served over TLS: discovery documents say `https`.
+    pub tls: bool,
 }
 
 /// Pages of jobs already written, valid while the state stays at `seq`:
@@ -220,7 +227,7 @@ pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
     h.update(path.as_bytes());
     h.update(b"\n");
     h.update(body);
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::auth::hex(&h.finalize())
 }
 
 /// Sends commands to the writer and waits for the durable answer.
@@ -361,6 +368,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(tokens::routes())
         .merge(audit::routes())
+        .merge(metrics::routes())
 }
 
 /// The bearer scheme in the OpenAPI document, required everywhere but
