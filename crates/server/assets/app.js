@@ -955,6 +955,14 @@ function drawChart(cv, rs, ch) {
         if (!started) { ctx.moveTo(X(r.at), Y(v)); started = true; } else ctx.lineTo(X(r.at), Y(v));
       }
       ctx.stroke();
+      // One reading is a point, not a line: mark it.
+      const pts = rs.filter((r) => typeof r[k] === "number");
+      if (pts.length === 1) {
+        ctx.fillStyle = col;
+        ctx.beginPath();
+        ctx.arc(X(pts[0].at), Y(pts[0][k]), 3, 0, 2 * Math.PI);
+        ctx.fill();
+      }
     }
   };
   ctx.strokeStyle = "#9ca3af"; ctx.lineWidth = 1;
