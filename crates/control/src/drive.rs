@@ -27,7 +27,7 @@ pub fn drive(
     each: &mut dyn FnMut(Time),
 ) -> Result<(), DriveError> {
     while let Some((now, observations)) = fleet.poll(until, sched) {
-        let commands = control.commands(&observations, sched);
+        let commands = control.take_commands(observations, sched);
         let kinds: Vec<&'static str> = commands.iter().map(Command::kind).collect();
         let out = sched.step(now, commands);
         if let Some((kind, reject)) = kinds

@@ -43,34 +43,55 @@ impl Controller {
     pub fn commands(&mut self, observations: &[Observation], sched: &Scheduler) -> Vec<Command> {
         let mut out = Vec::new();
         for o in observations {
+            self.command(o, sched, &mut out);
+        }
+        out
+    }
+
+    /// [`Controller::commands`] of observations the caller is done with:
+    /// a submitted job's spec moves into its command instead of being
+    /// copied (the twin submits a job for every one its users make).
+    pub fn take_commands(
+        &mut self,
+        observations: Vec<Observation>,
+        sched: &Scheduler,
+    ) -> Vec<Command> {
+        let mut out = Vec::with_capacity(observations.len());
+        for o in observations {
             match o {
-                Observation::TrayDown { tray, .. } => {
-                    out.push(Command::TrayFailed { tray: tray.clone() })
-                }
-                Observation::TrayUp { tray } => {
-                    out.push(Command::TrayRepaired { tray: tray.clone() })
-                }
-                Observation::TrayRequalified { tray } => {
-                    out.push(Command::ClearQuarantine { tray: tray.clone() })
-                }
-                Observation::Uncommissioned { building } => out.push(Command::Drain {
-                    targets: vec![building.clone()],
-                    reason: NOT_COMMISSIONED.into(),
-                }),
-                Observation::Commissioned { building } => out.push(Command::Resume {
-                    targets: vec![building.clone()],
-                }),
-                Observation::JobExited { job } => out.push(Command::Complete(*job)),
-                Observation::Submitted(spec) => out.push(Command::Submit((**spec).clone())),
-                Observation::Alarm(a) if a.kind == AlarmKind::Leak => out.push(Command::Drain {
-                    targets: vec![a.location.clone()],
-                    reason: format!("leak: {}", a.message),
-                }),
-                Observation::Alarm(_) => {}
-                Observation::Plant(r) => self.caps(r, sched, &mut out),
+                Observation::Submitted(spec) => out.push(Command::Submit(*spec)),
+                o => self.command(&o, sched, &mut out),
             }
         }
         out
+    }
+
+    /// The commands one observation calls for, appended to `out`.
+    fn command(&mut self, o: &Observation, sched: &Scheduler, out: &mut Vec<Command>) {
+        match o {
+            Observation::TrayDown { tray, .. } => {
+                out.push(Command::TrayFailed { tray: tray.clone() })
+            }
+            Observation::TrayUp { tray } => out.push(Command::TrayRepaired { tray: tray.clone() }),
+            Observation::TrayRequalified { tray } => {
+                out.push(Command::ClearQuarantine { tray: tray.clone() })
+            }
+            Observation::Uncommissioned { building } => out.push(Command::Drain {
+                targets: vec![building.clone()],
+                reason: NOT_COMMISSIONED.into(),
+            }),
+            Observation::Commissioned { building } => out.push(Command::Resume {
+                targets: vec![building.clone()],
+            }),
+            Observation::JobExited { job } => out.push(Command::Complete(*job)),
+            Observation::Submitted(spec) => out.push(Command::Submit((**spec).clone())),
+            Observation::Alarm(a) if a.kind == AlarmKind::Leak => out.push(Command::Drain {
+                targets: vec![a.location.clone()],
+                reason: format!("leak: {}", a.message),
+            }),
+            Observation::Alarm(_) => {}
+            Observation::Plant(r) => self.caps(r, sched, out),
+        }
     }
 
     /// Power caps for the coming hour from one plant reading.

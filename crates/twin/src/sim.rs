@@ -227,9 +227,7 @@ pub struct TwinFleet<'a> {
     pub(crate) jobs: JobTable,
     /// Research jobs not made yet: made a day ahead of their arrival.
     research: Option<crate::workload::ResearchStream>,
-    /// Jobs that have arrived and not ended.
-    ids: BTreeMap<JobId, usize>,
-    /// Events about jobs not in `ids` (foreign jobs, met for the first
+    /// Events about jobs not in `jobs` (foreign jobs, met for the first
     /// time), heard but not yet acted on: their specs are looked up in the
     /// scheduler at the next poll, since `hear` is not given it.
     unheard: Vec<(Time, Event)>,
@@ -249,6 +247,8 @@ pub struct TwinFleet<'a> {
     lemons_online: Vec<u32>,
     hall_down: Vec<u32>,
     hall_thermal: Vec<HallThermal>,
+    /// Each hall's name and index, by name (see `hall_index`).
+    hall_names: Vec<(String, u16)>,
     repairs_waiting: VecDeque<(u32, usize)>,
     crews_busy: u32,
     parts: u32,
@@ -352,6 +352,10 @@ impl<'a> TwinFleet<'a> {
             .enumerate()
             .map(|(h, hall)| HallThermal::of(campus, abilene_model::HallId(h as u16), hall))
             .collect();
+        let mut hall_names: Vec<(String, u16)> = (0..campus.halls.len())
+            .map(|h| (campus.hall_name(abilene_model::HallId(h as u16)), h as u16))
+            .collect();
+        hall_names.sort_unstable();
         let battery = BatteryState::new(
             sc.campus.spec.site.battery.as_ref().map_or(0.0, |b| b.mw),
             sc.campus.spec.site.battery.as_ref().map_or(0.0, |b| b.mwh),
@@ -366,7 +370,6 @@ impl<'a> TwinFleet<'a> {
             outbox_at: 0,
             jobs: JobTable::default(),
             research: None,
-            ids: BTreeMap::new(),
             unheard: Vec::new(),
             running: std::collections::BTreeSet::new(),
             fail_rng,
@@ -382,6 +385,7 @@ impl<'a> TwinFleet<'a> {
             lemons_online: Vec::new(),
             hall_down: vec![0; campus.halls.len()],
             hall_thermal,
+            hall_names,
             repairs_waiting: VecDeque::new(),
             crews_busy: 0,
             parts: sc.spec.failures.spare_parts,
@@ -418,10 +422,16 @@ impl<'a> TwinFleet<'a> {
     /// Schedules the arrival of a job (index: its id - 1).
     fn arrive_later(&mut self, job: TwinJob) {
         let i = job_index(job.spec.id);
-        self.ids.insert(job.spec.id, i);
         self.queue
             .push_early(job.arrival, i as u64 + 1, Ev::Arrival(i));
         self.jobs.insert(i, job);
+    }
+
+    /// The index of job `id` if the fleet holds it: made (arrived, or
+    /// arriving within the day) and not ended.
+    fn live(&self, id: JobId) -> Option<usize> {
+        let i = job_index(id);
+        self.jobs.contains(i).then_some(i)
     }
 
     /// Makes the research jobs arriving before the next refill, a day on.
@@ -479,7 +489,7 @@ impl<'a> TwinFleet<'a> {
     fn on_event(&mut self, now: Time, e: &Event) {
         match e {
             Event::Started { job, placement, .. } => {
-                let Some(&j) = self.ids.get(job) else { return };
+                let Some(j) = self.live(*job) else { return };
                 let slowdown = self.slowdown(placement.leaf_groups, placement.buildings);
                 let halls = self.hall_ids(&placement.halls);
                 let tj = &mut self.jobs[j];
@@ -488,7 +498,7 @@ impl<'a> TwinFleet<'a> {
                 self.schedule_finish(j, now);
             }
             Event::ReplicaStarted { job, trays } => {
-                let Some(&j) = self.ids.get(job) else { return };
+                let Some(j) = self.live(*job) else { return };
                 let tj = &mut self.jobs[j];
                 tj.bank_service(now);
                 for t in trays
@@ -514,7 +524,7 @@ impl<'a> TwinFleet<'a> {
                 let lost_work = self.lost_since_failure(*job, tray, now, *lost_work);
                 match recovery {
                     Recovery::Spare => {
-                        let Some(&j) = self.ids.get(job) else { return };
+                        let Some(j) = self.live(*job) else { return };
                         let tj = &mut self.jobs[j];
                         tj.stats.interruptions += 1;
                         let (slowdown, gpus, halls) =
@@ -525,7 +535,7 @@ impl<'a> TwinFleet<'a> {
                     }
                     Recovery::Requeued => self.stopped(now, *job, lost_work, true),
                     Recovery::ReplicaLost => {
-                        if let Some(&j) = self.ids.get(job) {
+                        if let Some(j) = self.live(*job) {
                             let tj = &mut self.jobs[j];
                             tj.bank_service(now);
                             tj.stats.interruptions += 1;
@@ -535,7 +545,7 @@ impl<'a> TwinFleet<'a> {
                 }
             }
             Event::Finished { job, .. } => {
-                let Some(&j) = self.ids.get(job) else { return };
+                let Some(j) = self.live(*job) else { return };
                 let tj = &mut self.jobs[j];
                 let before = tj.stats.kept_gpu_s;
                 tj.stop(now, 0);
@@ -544,10 +554,9 @@ impl<'a> TwinFleet<'a> {
                 self.kept_closed_gpu_s += tj.stats.kept_gpu_s - before;
                 // Ended: only its record is kept.
                 self.jobs.retire(j, self.end);
-                self.ids.remove(job);
             }
             Event::Throttled { job, clock } => {
-                let Some(&j) = self.ids.get(job) else { return };
+                let Some(j) = self.live(*job) else { return };
                 self.jobs[j].set_clock(now, *clock);
                 self.schedule_finish(j, now);
             }
@@ -582,17 +591,35 @@ impl<'a> TwinFleet<'a> {
 
     /// Trays per hall by hall name, as (hall index, trays) in hall order.
     fn hall_ids(&self, halls: &[(String, u32)]) -> Vec<(u16, u32)> {
-        let mut by_hall: BTreeMap<u16, u32> = BTreeMap::new();
+        let mut by_hall: Vec<(u16, u32)> = Vec::with_capacity(halls.len());
         for (hall, trays) in halls {
-            if let Ok(h) = self.campus.resolve_hall(hall) {
-                *by_hall.entry(h.0).or_default() += trays;
+            let Some(h) = self.hall_index(hall) else {
+                continue;
+            };
+            match by_hall.iter_mut().find(|e| e.0 == h) {
+                Some(e) => e.1 += trays,
+                None => by_hall.push((h, *trays)),
             }
         }
-        by_hall.into_iter().collect()
+        by_hall.sort_unstable_by_key(|e| e.0);
+        by_hall
+    }
+
+    /// The hall of a name: looked up among the halls' own names (every
+    /// start names its halls, and resolving a name parses it against the
+    /// campus), else resolved as any name is.
+    fn hall_index(&self, name: &str) -> Option<u16> {
+        match self
+            .hall_names
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+        {
+            Ok(i) => Some(self.hall_names[i].1),
+            Err(_) => self.campus.resolve_hall(name).ok().map(|h| h.0),
+        }
     }
 
     fn stopped(&mut self, now: Time, job: JobId, lost_wall: Time, interrupted: bool) {
-        let Some(&j) = self.ids.get(&job) else { return };
+        let Some(j) = self.live(job) else { return };
         let tj = &mut self.jobs[j];
         tj.stop(now, lost_wall);
         if interrupted {
@@ -610,8 +637,8 @@ impl<'a> TwinFleet<'a> {
             .resolve_tray(tray)
             .ok()
             .and_then(|t| self.failed_at.get(&t.0).copied());
-        match (failed_at, self.ids.get(&job)) {
-            (Some(at), Some(&j)) => reported.max(self.jobs[j].lost_wall_since(at, now)),
+        match (failed_at, self.live(job)) {
+            (Some(at), Some(j)) => reported.max(self.jobs[j].lost_wall_since(at, now)),
             _ => reported,
         }
     }
@@ -1194,7 +1221,7 @@ impl Fleet for TwinFleet<'_> {
             // A job the fleet has not met is foreign: act once its spec is
             // known (the next poll), in the order heard.
             if let Some(id) = e.job()
-                && !self.ids.contains_key(&id)
+                && self.live(id).is_none()
             {
                 self.unheard.push((now, e.clone()));
                 continue;
@@ -1208,7 +1235,7 @@ impl TwinFleet<'_> {
     /// Acts on one event of the scheduler's, keeping the running set and
     /// the goodput integral in step with the job it is about.
     fn hear_one(&mut self, now: Time, e: &Event) {
-        let job = e.job().and_then(|id| self.ids.get(&id).copied());
+        let job = e.job().and_then(|id| self.live(id));
         let kept_before = job
             .and_then(|j| self.jobs.get(j))
             .map(|t| t.stats.kept_gpu_s);
@@ -1340,7 +1367,6 @@ mod tests {
             abilene_control::drive(&mut fleet, &mut control, &mut sched, day * DAY, &mut |_| {})
                 .expect("runs");
             most = most.max(fleet.jobs.live());
-            assert_eq!(fleet.ids.len(), fleet.jobs.live());
         }
         println!("{total} jobs, at most {most} live");
         assert!(total > 1_500, "{total}");

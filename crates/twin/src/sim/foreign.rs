@@ -70,7 +70,7 @@ impl TwinFleet<'_> {
     pub(super) fn adopt_unheard(&mut self, sched: &Scheduler) {
         for (at, e) in std::mem::take(&mut self.unheard) {
             if let Some(id) = e.job()
-                && !self.ids.contains_key(&id)
+                && self.live(id).is_none()
             {
                 let Some(detail) = sched.job(id) else {
                     continue;
@@ -84,7 +84,6 @@ impl TwinFleet<'_> {
     /// Takes a job into the fleet's tables, not running.
     pub(super) fn adopt(&mut self, job: TwinJob) -> usize {
         let i = job_index(job.spec.id);
-        self.ids.insert(job.spec.id, i);
         self.jobs.insert(i, job);
         i
     }
@@ -207,7 +206,7 @@ mod tests {
         drive_log(&mut fleet, &mut control, &mut sched, 3 * DAY, &mut log);
         assert_eq!(exits(&log), vec![t0 + 10 * HOUR]);
         assert_eq!(sched.job_state(ID), Some(JobState::Done));
-        assert!(fleet.running.is_empty() && fleet.ids.is_empty());
+        assert!(fleet.running.is_empty() && fleet.jobs.is_empty());
         let r = record(&mut fleet);
         assert_eq!(r.kind, "foreign");
         assert!(r.completed);
@@ -314,7 +313,7 @@ mod tests {
         )));
         fleet.hear(t0, &out.events);
         drive_log(&mut fleet, &mut control, &mut sched, DAY, &mut log);
-        assert!(fleet.ids.is_empty() && fleet.running.is_empty());
+        assert!(fleet.jobs.is_empty() && fleet.running.is_empty());
         assert!(exits(&log).is_empty());
         assert!(fleet.jobs.records(DAY).is_empty());
     }

@@ -143,7 +143,7 @@ impl<'a> TwinFleet<'a> {
                 .list_jobs(&filter, after, MAX_PAGE)
                 .map_err(|e| e.to_string())?;
             for v in &page.jobs {
-                if self.ids.contains_key(&v.id) {
+                if self.live(v.id).is_some() {
                     continue;
                 }
                 let Some(detail) = sched.job(v.id) else {
