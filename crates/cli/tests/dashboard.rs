@@ -438,6 +438,39 @@ async fn checks(c: &Client, s: &Server, axe_js: &str) -> Result<()> {
     .await?;
     screenshot(c, "jobs").await?;
 
+    // 4b. The stream, dropped, comes back by itself with Last-Event-ID,
+    // and the next job's event arrives through it.
+    let connects = js(c, "window.abileneDebug.connects()").await?;
+    let last_id = js(c, "window.abileneDebug.lastEventId()").await?;
+    ensure!(last_id.is_string(), "no event id seen: {last_id}");
+    js(c, "window.abileneDebug.dropStream()").await?;
+    wait_js(
+        c,
+        &format!(
+            "window.abileneDebug.connects() > {connects} && window.abileneDebug.liveState() === 'Live: connected'"
+        ),
+        Duration::from_secs(10),
+        "the event stream reconnected",
+    )
+    .await?;
+    let from = js(c, "window.abileneDebug.resumedFrom()").await?;
+    ensure!(from.is_string(), "reconnected without Last-Event-ID");
+    let (st, j) = post(
+        &a,
+        &s.url("/v1/jobs"),
+        r#"{"project":"research","gpus":8,"runtime_s":600}"#,
+        None,
+    );
+    ensure!(st == 201, "submit after the reconnect: {st} {j}");
+    let id2 = j["id"].as_u64().context("job id")?;
+    wait_js(
+        c,
+        &format!("document.querySelector('#jobs-recent tr[data-job-id=\"{id2}\"]') !== null"),
+        Duration::from_secs(5),
+        "a job's event after the stream reconnected",
+    )
+    .await?;
+
     // 5. Figures: the page's heap with the full campus and the live stream.
     let heap = js(
         c,

@@ -1024,6 +1024,8 @@ async function runStream(gen) {
     try {
       const headers = { Authorization: `Bearer ${S.token}`, Accept: "text/event-stream" };
       if (S.lastEventId) headers["Last-Event-ID"] = S.lastEventId;
+      S.resumedFrom = S.lastEventId;
+      S.connects = (S.connects || 0) + 1;
       const r = await fetch("/v1/events", { headers, signal: ctrl.signal, cache: "no-store" });
       if (r.status === 401) { logout("The server refused the token on the event stream."); return; }
       if (r.status === 410) {
@@ -1259,6 +1261,12 @@ window.abileneDebug = {
   loggedIn: () => S.who != null,
   eventCount: () => S.eventCount || 0,
   liveState: () => $("live").textContent,
+  lastEventId: () => S.lastEventId,
+  // The stream's connections so far, and the Last-Event-ID the latest sent.
+  connects: () => S.connects || 0,
+  resumedFrom: () => S.resumedFrom || null,
+  // Drops the stream's connection as a network failure would.
+  dropStream: () => { if (S.stream) S.stream.abort(); return true; },
 };
 
 function boot() {
