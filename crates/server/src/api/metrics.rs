@@ -185,6 +185,16 @@ async fn plant(
 ) -> Result<Json<PlantHistory>, ApiError> {
     whole_campus(&caller)?;
     let Query(q) = q?;
+    // The document says int64, as for every campus time.
+    if let Some(a) = q.after
+        && a > i64::MAX as u64
+    {
+        return Err(ApiError::bad(
+            "bad_value",
+            "after",
+            format!("after = {a}: campus times are at most {}", i64::MAX),
+        ));
+    }
     let readings = st.read().plant_after(q.after);
     Ok(Json(PlantHistory { readings }))
 }
