@@ -99,14 +99,7 @@ fn hall_reading(h: &abilene_control::HallReading) -> HallReadingOut {
 #[utoipa::path(get, path = "/v1/campus", tag = "campus",
     responses((status = 200, description = "The campus", body = CampusOut), super::ReadErrors))]
 async fn campus(State(st): State<AppState>, caller: Caller) -> Result<Json<CampusOut>, ApiError> {
-    caller.may(Action::Read)?;
-    if !caller.whole_campus() {
-        return Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            "the campus's state is the operator's; a tenant sees its own jobs and the trays they run on",
-        ));
-    }
+    caller.reads_whole_campus("the campus's state")?;
     let e = st.read();
     Ok(Json(CampusOut {
         name: st.campus_name.to_string(),

@@ -205,6 +205,22 @@ impl Caller {
         self.scope.is_none()
     }
 
+    /// May read `what`, the campus's own state: a whole-campus reader's,
+    /// 403 to anyone scoped below the root (a tenant sees its own jobs).
+    pub fn reads_whole_campus(&self, what: &str) -> Result<(), ApiError> {
+        self.may(Action::Read)?;
+        if self.whole_campus() {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "{what} is the operator's; a tenant sees its own jobs and the trays they run on"
+            ),
+        ))
+    }
+
     /// The audit record of this call, its `what` named.
     pub fn draft(&self, what: String) -> AuditDraft {
         AuditDraft {

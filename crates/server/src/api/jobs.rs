@@ -276,15 +276,7 @@ async fn list(
 ) -> Result<Response, ApiError> {
     caller.may(Action::Read)?;
     let Query(q) = q?;
-    if let Some(a) = q.after
-        && a > i64::MAX as u64
-    {
-        return Err(ApiError::bad(
-            "bad_value",
-            "after",
-            format!("after = {a}: job ids are at most {}", i64::MAX),
-        ));
-    }
+    super::at_most_int64("after", q.after)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::bad(

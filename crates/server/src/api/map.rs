@@ -16,7 +16,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ApiError;
 use super::{AppState, Caller};
-use crate::auth::Action;
 use crate::engine::Engine;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -213,14 +212,7 @@ pub fn build(e: &Engine) -> CampusMap {
 #[utoipa::path(get, path = "/v1/campus/map", tag = "campus",
     responses((status = 200, description = "Every rack, as columns", body = CampusMap), super::ReadErrors))]
 async fn map(State(st): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.may(Action::Read)?;
-    if !caller.whole_campus() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "the campus map is the operator's; a tenant sees its own jobs and the trays they run on",
-        ));
-    }
+    caller.reads_whole_campus("the campus map")?;
     let engine = Arc::as_ptr(&st.engine) as usize;
     let e = st.read();
     let seq = e.seq;

@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ApiError;
 use super::{AppState, Caller};
-use crate::auth::Action;
 use crate::engine::PlantPoint;
 use crate::metrics::{self, CONTENT_TYPE};
 
@@ -26,21 +25,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rack_metrics))
         .routes(routes!(targets))
         .routes(routes!(plant))
-}
-
-/// The campus's state is the operator's (and the whole-campus viewer's
-/// and auditor's): a tenant's token gets 403 here, as on /v1/campus.
-fn whole_campus(caller: &Caller) -> Result<(), ApiError> {
-    caller.may(Action::Read)?;
-    if caller.whole_campus() {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "the campus's metrics are the operator's; a tenant sees its own jobs",
-        ))
-    }
 }
 
 fn text(body: String) -> Response {
@@ -56,7 +40,7 @@ fn text(body: String) -> Response {
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String),
               super::ReadErrors))]
 async fn server_metrics(State(st): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    whole_campus(&caller)?;
+    caller.reads_whole_campus("the campus's metrics")?;
     let mut r = Registry::default();
     st.metrics.register(&mut r);
     let cx = metrics::campus::Context {
@@ -81,7 +65,7 @@ async fn rack_metrics(
     caller: Caller,
     Path((b, h, r)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    whole_campus(&caller)?;
+    caller.reads_whole_campus("the campus's metrics")?;
     let name = format!("{b}/{h}/{r}");
     let e = st.read();
     let rack = e.sched.campus().resolve_rack(&name).map_err(|x| {
@@ -119,7 +103,7 @@ async fn targets(
     headers: HeaderMap,
     q: Result<Query<TargetsQuery>, QueryRejection>,
 ) -> Result<Json<Vec<TargetGroupOut>>, ApiError> {
-    whole_campus(&caller)?;
+    caller.reads_whole_campus("the campus's metrics")?;
     let Query(q) = q?;
     // The address the caller reached this server by is the one Prometheus
     // can reach it by.
@@ -183,18 +167,10 @@ async fn plant(
     caller: Caller,
     q: Result<Query<PlantQuery>, QueryRejection>,
 ) -> Result<Json<PlantHistory>, ApiError> {
-    whole_campus(&caller)?;
+    caller.reads_whole_campus("the campus's metrics")?;
     let Query(q) = q?;
     // The document says int64, as for every campus time.
-    if let Some(a) = q.after
-        && a > i64::MAX as u64
-    {
-        return Err(ApiError::bad(
-            "bad_value",
-            "after",
-            format!("after = {a}: campus times are at most {}", i64::MAX),
-        ));
-    }
+    super::at_most_int64("after", q.after)?;
     let readings = st.read().plant_after(q.after);
     Ok(Json(PlantHistory { readings }))
 }

@@ -189,6 +189,19 @@ pub fn parse_json_bytes<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError>
     Ok(value)
 }
 
+/// Refuses a query number above the int64 the document gives every id
+/// and campus time (`u64` in Rust, so serde alone accepts up to 2^64-1).
+pub fn at_most_int64(field: &str, v: Option<u64>) -> Result<(), ApiError> {
+    match v {
+        Some(v) if v > i64::MAX as u64 => Err(ApiError::bad(
+            "bad_value",
+            field,
+            format!("{field} = {v}: at most {}", i64::MAX),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The `Idempotency-Key` of a request, if it has one, with the hash of
 /// what it asks.
 pub fn idempotency(
