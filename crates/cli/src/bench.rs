@@ -48,6 +48,9 @@ pub enum BenchCommand {
         /// Fewer samples, for a smoke test
         #[arg(long)]
         quick: bool,
+        /// Only issue 12's saturation case (to profile it alone)
+        #[arg(long)]
+        saturation_only: bool,
     },
     /// The API server on loopback: durable submissions and reads from 64
     /// closed-loop clients, the rate and in-flight limits under a flood,
@@ -84,7 +87,8 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
             preset,
             seed,
             quick,
-        } => crate::bench_sched::run(&preset, seed, quick),
+            saturation_only,
+        } => crate::bench_sched::run(&preset, seed, quick, saturation_only),
         BenchCommand::Twin { quick } => crate::bench_twin::run_bench(quick),
         BenchCommand::Api {
             full,

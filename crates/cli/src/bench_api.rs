@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 
+use crate::client::agent;
 use crate::format::count;
 use crate::out::outln;
 
@@ -462,14 +463,6 @@ fn with_cpu<T>(server: &ServerProc, f: impl FnOnce() -> Result<T>) -> Result<(T,
 fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").context("find a free port")?;
     Ok(l.local_addr()?.port())
-}
-
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .build()
-        .into()
 }
 
 fn get_text(server: &ServerProc, path: &str) -> Result<String> {

@@ -35,7 +35,11 @@ const SNAPSHOT_TARGET: Duration = Duration::from_millis(200);
 const SNAPSHOT_SIZE_TARGET_MB: f64 = 50.0;
 const LIST_TARGET: Duration = Duration::from_millis(1);
 
-pub fn run(preset: &str, seed: u64, quick: bool) -> Result<ExitCode> {
+pub fn run(preset: &str, seed: u64, quick: bool, saturation_only: bool) -> Result<ExitCode> {
+    if saturation_only {
+        let met = saturation(preset, seed, quick)?;
+        return Ok(crate::bench::exit_code(met));
+    }
     let campus = load_preset(preset)?;
     let t = Instant::now();
     let (base, mut next_id) = busy_campus(&campus, 0.85, 10_000, seed)?;

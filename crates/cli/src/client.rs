@@ -23,6 +23,62 @@ pub mod exit {
     pub const UNAVAILABLE: u8 = 5;
 }
 
+/// An agent that answers HTTP statuses as values, gives up on a request
+/// after `timeout`, and takes an address written as an IP literal as it is.
+///
+/// ureq's default resolver looks every request's host up again and, when
+/// a timeout is set, does so on a new thread so that the lookup can be
+/// abandoned: one thread spawned per request, even on a kept-alive
+/// connection. Under `abilene bench api` that cost the load generator more
+/// CPU than the requests themselves and showed up as the server's latency.
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build();
+    ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::default(),
+        LiteralResolver::default(),
+    )
+}
+
+/// Resolves a host given as an IP literal (`127.0.0.1`, `[::1]`) without a
+/// lookup; any other name goes to ureq's default resolver.
+#[derive(Debug, Default)]
+struct LiteralResolver {
+    names: ureq::unversioned::resolver::DefaultResolver,
+}
+
+impl ureq::unversioned::resolver::Resolver for LiteralResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let literal = uri.host().and_then(|h| {
+            h.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .ok()
+        });
+        let port = uri.port_u16().or(match uri.scheme_str() {
+            Some("http") => Some(80),
+            Some("https") => Some(443),
+            _ => None,
+        });
+        match (literal, port) {
+            (Some(ip), Some(port)) => {
+                let mut addrs = self.empty();
+                addrs.push(std::net::SocketAddr::new(ip, port));
+                Ok(addrs)
+            }
+            _ => self.names.resolve(uri, config, timeout),
+        }
+    }
+}
+
 /// An answer: status and JSON body.
 pub struct Answer {
     pub status: u16,
@@ -77,11 +133,7 @@ impl Client {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             anyhow::bail!("--server {server}: give a URL such as {DEFAULT_SERVER}");
         }
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
+        let agent = agent(Duration::from_secs(60));
         Ok(Client {
             base,
             agent,

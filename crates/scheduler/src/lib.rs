@@ -44,6 +44,7 @@ mod tenancy;
 pub mod tenant;
 pub mod topo;
 pub mod views;
+mod waiting;
 
 pub use command::{Command, PowerScope, ReservationSpec, TenantUpdate};
 pub use config::{Config, ConfigError};

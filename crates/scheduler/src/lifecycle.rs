@@ -243,12 +243,14 @@ impl Scheduler {
         if self.jobs[slot as usize].reason.is_none() {
             self.unreasoned.insert(slot);
         }
+        self.note_waiting(slot);
     }
 
     fn dequeue(&mut self, slot: u32) {
         let key = self.jobs[slot as usize].key;
         self.pending.remove(&(key, slot));
         self.unreasoned.remove(&slot);
+        self.note_not_waiting(slot);
     }
 
     pub(crate) fn end_job(

@@ -81,7 +81,21 @@ impl Scheduler {
         self.dirty = false;
         let mut attempts = self.config.preemption_attempts;
         let mut memo = PassMemo::default();
+        // The quick answer needs the heads this full pass sets, so it is
+        // for full passes only.
+        let quick = full && !self.reference_pass;
+        let mut q = crate::waiting::Quick::default();
+        self.refresh_victims(&mut q);
         for slot in candidates {
+            if quick {
+                if !self.waiting[slot as usize].queued {
+                    continue;
+                }
+                if self.answer_waiting(now, slot, attempts, &mut memo, &mut q, events) {
+                    continue;
+                }
+                self.spend_deferred(now, &mut attempts, &mut memo, &mut q, events);
+            }
             if self.jobs[slot as usize].state == JobState::Pending {
                 self.try_job(now, slot, &mut attempts, &mut memo, events);
                 if self.jobs[slot as usize].state != JobState::Pending {
@@ -89,6 +103,7 @@ impl Scheduler {
                     // what failed to fit before may fit now, and quota
                     // usage moved.
                     memo.clear();
+                    self.refresh_victims(&mut q);
                 }
             }
         }
@@ -182,6 +197,9 @@ impl Scheduler {
         if job.reason.as_ref() != Some(&reason) {
             job.reason = Some(reason.clone());
             self.unreasoned.remove(&slot);
+            if let Some(w) = self.waiting.get_mut(slot as usize) {
+                w.verdict = None;
+            }
             events.push(Event::Pending {
                 job: job.spec.id,
                 reason,
@@ -275,7 +293,7 @@ impl Scheduler {
         // A failed search that took nothing left the free index as it was,
         // bucket order included; only such failures may be skipped.
         let mut untouched = true;
-        let found = if known.is_some() || !self.may_fit(slot, pool) {
+        let found = if known.is_some() || !self.may_fit(slot, pool, memo) {
             None
         } else {
             let (found, touched) = self.place_job(slot, pool, room.as_ref());
@@ -294,7 +312,7 @@ impl Scheduler {
         }
         let fits_unpowered = match known {
             Some(f) => f,
-            None if room.is_some() && self.may_fit(slot, pool) => {
+            None if room.is_some() && self.may_fit(slot, pool, memo) => {
                 let (fits, touched) = self.place_job_unpowered(slot, pool);
                 untouched &= !touched;
                 fits
@@ -321,7 +339,7 @@ impl Scheduler {
     /// "resources", not "quota". Usage moves only when a job starts or
     /// stops, so within a pass the tightest headroom of each chain is
     /// worked out once and most jobs are answered by one comparison.
-    fn quota_block(
+    pub(crate) fn quota_block(
         &self,
         node: NodeId,
         sku: u16,
@@ -361,7 +379,7 @@ impl Scheduler {
     /// charge and pool since the last start: such a refusal depends on
     /// nothing else, and spends a preemption attempt (if any are left)
     /// exactly when the first one did.
-    fn preempt_unless_known(
+    pub(crate) fn preempt_unless_known(
         &mut self,
         now: Time,
         slot: u32,
@@ -413,16 +431,30 @@ impl Scheduler {
     /// chunks of its group size), so that a search would fail having taken
     /// nothing; true when a search is needed. The reference pass always
     /// searches.
-    fn may_fit(&self, slot: u32, pool: usize) -> bool {
+    fn may_fit(&self, slot: u32, pool: usize, memo: &mut PassMemo) -> bool {
         if self.reference_pass {
             return true;
         }
         let j = &self.jobs[slot as usize];
+        self.need_may_fit(j.sku, j.need, pool, memo)
+    }
+
+    /// [`Scheduler::may_fit`] for a first gang of `need` GPUs of `sku`.
+    pub(crate) fn need_may_fit(
+        &self,
+        sku: u16,
+        need: Need,
+        pool: usize,
+        memo: &mut PassMemo,
+    ) -> bool {
         let free = &self.pools[pool];
-        match j.need {
-            Need::Gpus(g) => free.free_gpus(j.sku) >= u64::from(g),
+        match need {
+            Need::Gpus(g) => free.free_gpus(sku) >= u64::from(g),
+            Need::Trays { k, chunks } if pool == GENERAL => {
+                memo.chunks_of(free, sku, k as usize) >= u64::from(chunks)
+            }
             Need::Trays { k, chunks } => {
-                chunks_in(free.campus_hist(j.sku), k as usize) >= u64::from(chunks)
+                chunks_in(free.campus_hist(sku), k as usize) >= u64::from(chunks)
             }
         }
     }
@@ -531,7 +563,7 @@ impl Scheduler {
 
     /// The backfill reservation for a blocked job: when enough running jobs
     /// of its SKU are expected to have ended, and what it leaves over then.
-    fn head_for(&self, slot: u32, now: Time) -> Head {
+    pub(crate) fn head_for(&self, slot: u32, now: Time) -> Head {
         let sku = self.jobs[slot as usize].sku;
         let need = self.charge_of(slot);
         let mut have = self.pools[GENERAL].free_gpus(sku);
@@ -651,16 +683,41 @@ impl Hasher for FxHasher {
 /// preemptions the counters refused. Bounded by the distinct keys of the
 /// pass's candidates, so by its depth.
 #[derive(Default)]
-struct PassMemo {
+pub(crate) struct PassMemo {
     failed: FailedShapes,
     headroom: HashMap<(NodeId, u16), Option<u64>, Fx>,
     refused: Refusals,
+    /// Chunks of k whole trays in the general pool, per SKU and k (by the
+    /// histogram's width); `UNKNOWN` until asked. Summing the histogram
+    /// (a division per bucket) for every candidate was most of a deep pass.
+    chunks: Vec<u64>,
 }
+
+const UNKNOWN: u64 = u64::MAX;
 
 impl PassMemo {
     fn clear(&mut self) {
         self.failed.clear();
         self.headroom.clear();
         self.refused.clear();
+        self.chunks.clear();
+    }
+
+    /// [`chunks_in`] of `free`'s campus histogram of `sku`, worked out once
+    /// per SKU and k until the next start.
+    fn chunks_of(&mut self, free: &FreeIndex, sku: u16, k: usize) -> u64 {
+        let hist = free.campus_hist(sku);
+        let w = hist.len();
+        if k >= w {
+            return 0;
+        }
+        let i = usize::from(sku) * w + k;
+        if self.chunks.len() <= i {
+            self.chunks.resize((usize::from(sku) + 1) * w, UNKNOWN);
+        }
+        if self.chunks[i] == UNKNOWN {
+            self.chunks[i] = chunks_in(hist, k);
+        }
+        self.chunks[i]
     }
 }

@@ -204,6 +204,12 @@ pub struct Scheduler {
     pub(crate) next_tenancy_change: Option<Time>,
     /// The latest time a step was given; time never goes back.
     pub(crate) now: Time,
+    /// Per slot, a pending job's inputs to the pass's quick answer
+    /// ([`crate::waiting`]); derived, rebuilt on restore.
+    pub(crate) waiting: Vec<crate::waiting::Waiting>,
+    /// Moves with every new tenancy tree: verdicts naming nodes of an older
+    /// tree are not trusted.
+    pub(crate) verdict_epoch: u32,
 }
 
 impl Scheduler {
@@ -268,6 +274,8 @@ impl Scheduler {
             last_fairshare: 0,
             next_tenancy_change: tenants.next_change(0),
             now: 0,
+            waiting: Vec::new(),
+            verdict_epoch: 0,
             pools: vec![general],
             config,
             topo,

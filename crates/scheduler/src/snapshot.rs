@@ -220,6 +220,8 @@ impl Scheduler {
             last_fairshare: st.last_fairshare,
             next_tenancy_change: tenants.next_change(st.now),
             now: st.now,
+            waiting: Vec::new(),
+            verdict_epoch: 0,
             pools: st.pools,
             config,
             topo,
@@ -326,6 +328,7 @@ impl Scheduler {
                     if self.jobs[slot as usize].reason.is_none() {
                         self.unreasoned.insert(slot);
                     }
+                    self.note_waiting(slot);
                 }
                 JobState::Running => self.rebuild_running(slot),
                 JobState::Done => {}

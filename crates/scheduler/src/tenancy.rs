@@ -143,6 +143,7 @@ impl Scheduler {
         self.tenants = tree;
         // Fair share and quota headroom moved: the whole queue may move.
         self.dirty = true;
+        self.verdict_epoch = self.verdict_epoch.wrapping_add(1);
     }
 
     /// At a contract date, guarantees move; a node left over its ceiling
