@@ -85,7 +85,9 @@ impl Scheduler {
         // for full passes only.
         let quick = full && !self.reference_pass;
         let mut q = crate::waiting::Quick::default();
-        self.refresh_victims(&mut q);
+        if quick {
+            self.refresh_quick(&mut q, &mut memo);
+        }
         for slot in candidates {
             if quick {
                 if !self.waiting[slot as usize].queued {
@@ -103,7 +105,7 @@ impl Scheduler {
                     // what failed to fit before may fit now, and quota
                     // usage moved.
                     memo.clear();
-                    self.refresh_victims(&mut q);
+                    self.refresh_quick(&mut q, &mut memo);
                 }
             }
         }
@@ -355,9 +357,23 @@ impl Scheduler {
         if self.reference_pass {
             return exact();
         }
-        // None when a node is already over its ceiling (a guarantee was
-        // lowered): then every charge, even 0, is asked exactly.
-        let headroom = *memo.headroom.entry((node, sku)).or_insert_with(|| {
+        match self.chain_headroom(node, sku, memo) {
+            Some(h) if charge <= h => None,
+            _ => exact(),
+        }
+    }
+
+    /// The tightest quota headroom of `node`'s chain below the root for
+    /// `sku`, worked out once per pass until the next start; None when a
+    /// node is already over its ceiling (a guarantee was lowered): then
+    /// every charge, even 0, must be asked exactly.
+    pub(crate) fn chain_headroom(
+        &self,
+        node: NodeId,
+        sku: u16,
+        memo: &mut PassMemo,
+    ) -> Option<u64> {
+        *memo.headroom.entry((node, sku)).or_insert_with(|| {
             self.tenants
                 .chain(node)
                 .filter(|&a| self.tenants.parent[a as usize].is_some())
@@ -367,11 +383,7 @@ impl Scheduler {
                         .checked_sub(self.tenants.usage(a, sku))
                 })
                 .try_fold(u64::MAX, |m, h| h.map(|h| m.min(h)))
-        });
-        match headroom {
-            Some(h) if charge <= h => None,
-            _ => exact(),
-        }
+        })
     }
 
     /// [`Scheduler::try_preempt`], answered from the pass's memo when the

@@ -207,6 +207,8 @@ pub struct Scheduler {
     /// Per slot, a pending job's inputs to the pass's quick answer
     /// ([`crate::waiting`]); derived, rebuilt on restore.
     pub(crate) waiting: Vec<crate::waiting::Waiting>,
+    /// Counts over the queued `waiting` records.
+    pub(crate) waiting_index: crate::waiting::WaitingIndex,
     /// Moves with every new tenancy tree: verdicts naming nodes of an older
     /// tree are not trusted.
     pub(crate) verdict_epoch: u32,
@@ -275,6 +277,7 @@ impl Scheduler {
             next_tenancy_change: tenants.next_change(0),
             now: 0,
             waiting: Vec::new(),
+            waiting_index: Default::default(),
             verdict_epoch: 0,
             pools: vec![general],
             config,

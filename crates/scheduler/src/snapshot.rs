@@ -221,6 +221,7 @@ impl Scheduler {
             next_tenancy_change: tenants.next_change(st.now),
             now: st.now,
             waiting: Vec::new(),
+            waiting_index: Default::default(),
             verdict_epoch: 0,
             pools: st.pools,
             config,

@@ -13,9 +13,12 @@
 //! reference pass never takes it, and the property tests demand both give
 //! the same events.
 
+use std::collections::BTreeMap;
+
 use crate::event::{Event, PendingReason};
 use crate::job::{JobId, Time};
 use crate::placement::Need;
+use crate::queue::PassMemo;
 use crate::scheduler::{GENERAL, Job, PRIORITIES, Scheduler};
 use crate::tenant::NodeId;
 
@@ -71,11 +74,68 @@ impl Waiting {
     }
 }
 
+/// Counts over the pending queue that let a pass tell, per SKU and before
+/// walking it, that none of its jobs can start: the shapes that wait, the
+/// charges, and how many name a reservation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WaitingIndex {
+    needs: BTreeMap<(u16, Need), u32>,
+    charges: BTreeMap<(u16, u64), u32>,
+    reserved: BTreeMap<u16, u32>,
+}
+
+impl WaitingIndex {
+    fn add(&mut self, w: &Waiting) {
+        *self.needs.entry((w.sku, w.need)).or_default() += 1;
+        *self.charges.entry((w.sku, w.charge)).or_default() += 1;
+        if w.reserved {
+            *self.reserved.entry(w.sku).or_default() += 1;
+        }
+    }
+
+    fn remove(&mut self, w: &Waiting) {
+        fn down<K: Ord>(map: &mut BTreeMap<K, u32>, k: K) {
+            if let Some(n) = map.get_mut(&k) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&k);
+                }
+            }
+        }
+        down(&mut self.needs, (w.sku, w.need));
+        down(&mut self.charges, (w.sku, w.charge));
+        if w.reserved {
+            down(&mut self.reserved, w.sku);
+        }
+    }
+
+    /// The largest charge of a pending job of `sku`.
+    fn max_charge(&self, sku: u16) -> u64 {
+        self.charges
+            .range((sku, 0)..=(sku, u64::MAX))
+            .next_back()
+            .map_or(0, |(&(_, c), _)| c)
+    }
+}
+
 /// What the quick answers of one pass share.
 #[derive(Default)]
 pub(crate) struct Quick {
     /// Per SKU, [`Scheduler::no_victims`], as of the last start.
     pub no_victims: Vec<bool>,
+    /// Per SKU, whether none of its pending jobs can start: no victims, no
+    /// reservation named, and no waiting shape whose first gang the
+    /// counters let fit. Then, once the SKU has a head whose `extra`
+    /// covers the largest charge, every job of it whose chain has room for
+    /// that charge too is told "resources" without another question.
+    pub stuck: Vec<bool>,
+    /// Per SKU, the largest charge of its pending jobs.
+    pub max_charge: Vec<u64>,
+    /// Per SKU, whether the head's `extra` covers `max_charge`, once known.
+    pub extra_covers: Vec<Option<bool>>,
+    /// Per tenant node and SKU (`node * skus + sku`), whether its chain's
+    /// headroom covers the SKU's `max_charge`, once known.
+    pub room_covers: Vec<Option<bool>>,
     /// Quick answers whose refused preemptions have not yet spent their
     /// attempts, in queue order.
     pub deferred: Vec<u32>,
@@ -84,18 +144,23 @@ pub(crate) struct Quick {
 impl Scheduler {
     /// Files a job that joins the pending queue.
     pub(crate) fn note_waiting(&mut self, slot: u32) {
+        self.note_not_waiting(slot);
         let w = Waiting::of(&self.jobs[slot as usize], self.charge_of(slot));
         let i = slot as usize;
         if self.waiting.len() <= i {
             self.waiting.resize(i + 1, Waiting::default());
         }
+        self.waiting_index.add(&w);
         self.waiting[i] = w;
     }
 
     /// Takes a job that leaves the pending queue off the quick answer.
     pub(crate) fn note_not_waiting(&mut self, slot: u32) {
-        if let Some(w) = self.waiting.get_mut(slot as usize) {
+        if let Some(w) = self.waiting.get_mut(slot as usize)
+            && w.queued
+        {
             w.queued = false;
+            self.waiting_index.remove(w);
         }
     }
 
@@ -118,11 +183,18 @@ impl Scheduler {
         now: Time,
         slot: u32,
         attempts: usize,
-        memo: &mut crate::queue::PassMemo,
+        memo: &mut PassMemo,
         quick: &mut Quick,
         events: &mut Vec<Event>,
     ) -> bool {
         let w = self.waiting[slot as usize];
+        if self.surely_resources(&w, slot, quick, memo) {
+            if attempts > 0 {
+                quick.deferred.push(slot);
+            }
+            self.give_verdict(slot, &w, Verdict::Resources, events);
+            return true;
+        }
         if w.reserved
             || !quick.no_victims[usize::from(w.sku)]
             || self.need_may_fit(w.sku, w.need, GENERAL, memo)
@@ -162,21 +234,27 @@ impl Scheduler {
                 }
             }
         };
-        if w.verdict != Some(verdict) || w.epoch != self.verdict_epoch {
-            let reason = match verdict {
-                Verdict::Quota(block) => PendingReason::Quota {
-                    node: self.tenants.names[block as usize].clone(),
-                },
-                Verdict::Priority(behind) => PendingReason::Priority { behind },
-                Verdict::Resources => PendingReason::Resources,
-            };
-            self.set_reason(slot, reason, events);
-            let epoch = self.verdict_epoch;
-            let w = &mut self.waiting[slot as usize];
-            w.verdict = Some(verdict);
-            w.epoch = epoch;
-        }
+        self.give_verdict(slot, &w, verdict, events);
         true
+    }
+
+    /// Tells a job its verdict, unless it was told just that already.
+    fn give_verdict(&mut self, slot: u32, w: &Waiting, verdict: Verdict, events: &mut Vec<Event>) {
+        if w.verdict == Some(verdict) && w.epoch == self.verdict_epoch {
+            return;
+        }
+        let reason = match verdict {
+            Verdict::Quota(block) => PendingReason::Quota {
+                node: self.tenants.names[block as usize].clone(),
+            },
+            Verdict::Priority(behind) => PendingReason::Priority { behind },
+            Verdict::Resources => PendingReason::Resources,
+        };
+        self.set_reason(slot, reason, events);
+        let epoch = self.verdict_epoch;
+        let w = &mut self.waiting[slot as usize];
+        w.verdict = Some(verdict);
+        w.epoch = epoch;
     }
 
     /// Spends the attempts that the deferred refusals of quick answers
@@ -188,7 +266,7 @@ impl Scheduler {
         &mut self,
         now: Time,
         attempts: &mut usize,
-        memo: &mut crate::queue::PassMemo,
+        memo: &mut PassMemo,
         quick: &mut Quick,
         events: &mut Vec<Event>,
     ) {
@@ -202,11 +280,67 @@ impl Scheduler {
         quick.deferred.clear();
     }
 
-    /// Whether each SKU has no victims, for [`Quick::no_victims`].
-    pub(crate) fn refresh_victims(&self, quick: &mut Quick) {
+    /// What [`Quick`] holds, worked out again: at a full pass's start and
+    /// after each start in it (victims, free capacity, usage and the
+    /// head's `extra` may all have moved).
+    pub(crate) fn refresh_quick(&self, quick: &mut Quick, memo: &mut PassMemo) {
+        let skus = self.topo.skus as u16;
         quick.no_victims.clear();
         quick
             .no_victims
-            .extend((0..self.topo.skus as u16).map(|s| self.no_victims(s)));
+            .extend((0..skus).map(|s| self.no_victims(s)));
+        quick.stuck.clear();
+        quick.stuck.extend((0..skus).map(|s| {
+            quick.no_victims[usize::from(s)] && !self.waiting_index.reserved.contains_key(&s)
+        }));
+        for &(sku, need) in self.waiting_index.needs.keys() {
+            let i = usize::from(sku);
+            if quick.stuck[i] && self.need_may_fit(sku, need, GENERAL, memo) {
+                quick.stuck[i] = false;
+            }
+        }
+        quick.max_charge.clear();
+        quick
+            .max_charge
+            .extend((0..skus).map(|s| self.waiting_index.max_charge(s)));
+        quick.extra_covers.clear();
+        quick.extra_covers.resize(usize::from(skus), None);
+        quick.room_covers.clear();
+        quick
+            .room_covers
+            .resize(self.tenants.len() * usize::from(skus), None);
+    }
+
+    /// Whether a job of a stuck SKU is told "resources" at once: the SKU
+    /// has its head, whose `extra` covers every pending charge (so none is
+    /// held back behind it), and the job's chain has room for every
+    /// pending charge (so none is blocked by quota).
+    fn surely_resources(
+        &self,
+        w: &Waiting,
+        slot: u32,
+        quick: &mut Quick,
+        memo: &mut PassMemo,
+    ) -> bool {
+        let s = usize::from(w.sku);
+        if !quick.stuck[s] {
+            return false;
+        }
+        let Some(h) = self.heads[s].filter(|h| h.job != slot) else {
+            return false;
+        };
+        let max = quick.max_charge[s];
+        let extra = *quick.extra_covers[s].get_or_insert(h.extra >= max);
+        if !extra {
+            return false;
+        }
+        let i = w.node as usize * self.topo.skus + s;
+        let Some(known) = quick.room_covers.get_mut(i) else {
+            return false;
+        };
+        *known.get_or_insert_with(|| {
+            self.chain_headroom(w.node, w.sku, memo)
+                .is_some_and(|h| h >= max)
+        })
     }
 }
