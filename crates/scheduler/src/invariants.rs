@@ -22,7 +22,8 @@ impl Scheduler {
         self.check_free_index()?;
         self.check_quota()?;
         self.check_counters()?;
-        self.check_queue()
+        self.check_queue()?;
+        self.check_waiting()
     }
 
     /// 1. Ownership: each GPU held by at most one job, as recorded, and

@@ -77,7 +77,7 @@ impl Waiting {
 /// Counts over the pending queue that let a pass tell, per SKU and before
 /// walking it, that none of its jobs can start: the shapes that wait, the
 /// charges, and how many name a reservation.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct WaitingIndex {
     needs: BTreeMap<(u16, Need), u32>,
     charges: BTreeMap<(u16, u64), u32>,
@@ -141,7 +141,71 @@ pub(crate) struct Quick {
     pub deferred: Vec<u32>,
 }
 
+impl Verdict {
+    /// Whether `reason` is what this verdict tells, in `tree`.
+    fn tells(self, reason: Option<&PendingReason>, tree: &crate::tenant::TenantTree) -> bool {
+        match (self, reason) {
+            (Verdict::Quota(b), Some(PendingReason::Quota { node })) => {
+                tree.names.get(b as usize) == Some(node)
+            }
+            (Verdict::Priority(a), Some(PendingReason::Priority { behind })) => a == *behind,
+            (Verdict::Resources, Some(PendingReason::Resources)) => true,
+            _ => false,
+        }
+    }
+}
+
 impl Scheduler {
+    /// 7. The quick answer's records: one queued record per pending job,
+    ///    with the job's inputs, a verdict (when trusted) that tells its
+    ///    reason, and counts that match the records.
+    pub(crate) fn check_waiting(&self) -> Result<(), String> {
+        let mut index = WaitingIndex::default();
+        for (slot, j) in self.jobs.iter().enumerate() {
+            let w = self.waiting.get(slot).copied().unwrap_or_default();
+            let pending = j.state == crate::scheduler::JobState::Pending;
+            if w.queued != pending {
+                return Err(format!(
+                    "{} is {:?} but its waiting record says queued={}",
+                    j.spec.id, j.state, w.queued
+                ));
+            }
+            if !pending {
+                continue;
+            }
+            let fresh = Waiting::of(j, self.charge_of(slot as u32));
+            let same = (w.reserved, w.node, w.sku, w.need, w.charge, w.remaining)
+                == (
+                    fresh.reserved,
+                    fresh.node,
+                    fresh.sku,
+                    fresh.need,
+                    fresh.charge,
+                    fresh.remaining,
+                );
+            if !same {
+                return Err(format!(
+                    "the waiting record of {} drifted from the job",
+                    j.spec.id
+                ));
+            }
+            if let Some(v) = w.verdict
+                && w.epoch == self.verdict_epoch
+                && !v.tells(j.reason.as_ref(), &self.tenants)
+            {
+                return Err(format!(
+                    "the verdict of {} does not tell its reason",
+                    j.spec.id
+                ));
+            }
+            index.add(&w);
+        }
+        if index != self.waiting_index {
+            return Err("the counts of waiting shapes, charges or reservations drifted".into());
+        }
+        Ok(())
+    }
+
     /// Files a job that joins the pending queue.
     pub(crate) fn note_waiting(&mut self, slot: u32) {
         self.note_not_waiting(slot);
