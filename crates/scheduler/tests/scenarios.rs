@@ -235,6 +235,45 @@ fn backfill_never_delays_the_head_and_says_why() {
 }
 
 #[test]
+fn a_new_head_renames_behind_in_the_state_without_a_new_event() {
+    let mut s = tiny_scheduler();
+    let mut big = JobSpec::training(1, "pretrain", GB200, 504);
+    big.preemptible = false;
+    big.runtime_estimate = 3600;
+    big.runtime_limit = 7200;
+    s.step(0, [Command::Submit(big)]);
+    // Two heads-to-be of the same class; the first is the head.
+    for id in [2, 3] {
+        let mut head = JobSpec::training(id, "pretrain", GB200, 576);
+        head.priority = Priority::High;
+        s.step(10, [Command::Submit(head)]);
+    }
+    let mut long = JobSpec::training(4, "pretrain", GB200, 4);
+    long.runtime_estimate = 10 * 3600;
+    let (ev, _) = s.step(20, [Command::Submit(long)]).into_parts();
+    let pending_of_4 = |ev: &[Event]| {
+        ev.iter()
+            .filter(|e| matches!(e, Event::Pending { job, .. } if *job == JobId(4)))
+            .count()
+    };
+    assert_eq!(pending_of_4(&ev), 1, "the first reason is told");
+    assert_eq!(
+        reason(&s, 4),
+        Some(PendingReason::Priority { behind: JobId(2) })
+    );
+    // The head starts: job 3 is the head now, and job 4's state says so,
+    // but it is still "behind higher priority" and no new event says it.
+    let (ev, _) = s.step(3600, [Command::Complete(JobId(1))]).into_parts();
+    assert!(started(&ev, 2).is_some());
+    assert_eq!(
+        reason(&s, 4),
+        Some(PendingReason::Priority { behind: JobId(3) })
+    );
+    assert_eq!(pending_of_4(&ev), 0);
+    s.check_invariants().unwrap();
+}
+
+#[test]
 fn power_cap_drop_throttles_then_suspends_by_priority() {
     let mut s = tiny_scheduler();
     let mut low = JobSpec::training(1, "research", GB200, 72);
