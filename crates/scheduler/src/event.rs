@@ -87,6 +87,9 @@ pub enum Event {
         job: JobId,
         trays: Vec<String>,
     },
+    /// A pending job's reason changed. Sent when the kind of reason (or
+    /// the quota node) changes; a `priority` reason whose head only moved
+    /// to another job is kept current in the job's state, not sent again.
     Pending {
         job: JobId,
         reason: PendingReason,
