@@ -234,6 +234,25 @@ fn a_real_prometheus_scrapes_the_campus_through_file_sd() {
         }
     }
     let mut prom = prom.expect("prometheus started on one of 5 ports");
+    // Alive is not yet listening: on a busy 2-core CI machine Prometheus
+    // took longer than the half second above to open its port. Wait (at
+    // most 60 s) until it says it is ready.
+    let ready_by = Instant::now() + Duration::from_secs(60);
+    loop {
+        let url = format!("http://127.0.0.1:{web}/-/ready");
+        if let Ok((200, _)) = send(&common::agent(), "GET", &url, &[], None) {
+            break;
+        }
+        if let Ok(Some(exit)) = prom.try_wait() {
+            panic!("prometheus exited with {exit}; see {}", dir.display());
+        }
+        if Instant::now() >= ready_by {
+            let _ = prom.kill();
+            let _ = prom.wait();
+            panic!("prometheus not ready within 60 s; see {}", dir.display());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // Scrape for 30 s (about the scenario's whole week of campus time).
     let started = Instant::now();
     let up = loop {
