@@ -142,16 +142,24 @@ pub(crate) struct Quick {
 }
 
 impl Verdict {
+    /// The reason this verdict tells, naming nodes of `tree`.
+    fn reason(self, tree: &crate::tenant::TenantTree) -> PendingReason {
+        match self {
+            Verdict::Quota(block) => PendingReason::Quota {
+                node: tree.names[block as usize].clone(),
+            },
+            Verdict::Priority(behind) => PendingReason::Priority { behind },
+            Verdict::Resources => PendingReason::Resources,
+        }
+    }
+
     /// Whether `reason` is what this verdict tells, in `tree`.
     fn tells(self, reason: Option<&PendingReason>, tree: &crate::tenant::TenantTree) -> bool {
-        match (self, reason) {
-            (Verdict::Quota(b), Some(PendingReason::Quota { node })) => {
-                tree.names.get(b as usize) == Some(node)
-            }
-            (Verdict::Priority(a), Some(PendingReason::Priority { behind })) => a == *behind,
-            (Verdict::Resources, Some(PendingReason::Resources)) => true,
-            _ => false,
-        }
+        let known = match self {
+            Verdict::Quota(b) => (b as usize) < tree.names.len(),
+            _ => true,
+        };
+        known && reason == Some(&self.reason(tree))
     }
 }
 
@@ -307,13 +315,7 @@ impl Scheduler {
         if w.verdict == Some(verdict) && w.epoch == self.verdict_epoch {
             return;
         }
-        let reason = match verdict {
-            Verdict::Quota(block) => PendingReason::Quota {
-                node: self.tenants.names[block as usize].clone(),
-            },
-            Verdict::Priority(behind) => PendingReason::Priority { behind },
-            Verdict::Resources => PendingReason::Resources,
-        };
+        let reason = verdict.reason(&self.tenants);
         self.set_reason(slot, reason, events);
         let epoch = self.verdict_epoch;
         let w = &mut self.waiting[slot as usize];

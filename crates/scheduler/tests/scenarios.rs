@@ -195,15 +195,20 @@ fn segmented_jobs_use_racks_with_drained_trays() {
     s.check_invariants().unwrap();
 }
 
-#[test]
-fn backfill_never_delays_the_head_and_says_why() {
+/// The tiny campus with 7 of its 8 GB200 racks held by job 1 for an hour.
+fn seven_racks_busy_for_an_hour() -> Scheduler {
     let mut s = tiny_scheduler();
-    // Fill 7 of the 8 GB200 racks for an hour.
     let mut big = JobSpec::training(1, "pretrain", GB200, 504);
     big.preemptible = false;
     big.runtime_estimate = 3600;
     big.runtime_limit = 7200;
     s.step(0, [Command::Submit(big)]);
+    s
+}
+
+#[test]
+fn backfill_never_delays_the_head_and_says_why() {
+    let mut s = seven_racks_busy_for_an_hour();
     // The head wants all 8 racks: it waits for job 1 (shadow time 3600).
     let mut head = JobSpec::training(2, "pretrain", GB200, 576);
     head.priority = Priority::High;
@@ -236,12 +241,7 @@ fn backfill_never_delays_the_head_and_says_why() {
 
 #[test]
 fn a_new_head_renames_behind_in_the_state_without_a_new_event() {
-    let mut s = tiny_scheduler();
-    let mut big = JobSpec::training(1, "pretrain", GB200, 504);
-    big.preemptible = false;
-    big.runtime_estimate = 3600;
-    big.runtime_limit = 7200;
-    s.step(0, [Command::Submit(big)]);
+    let mut s = seven_racks_busy_for_an_hour();
     // Two heads-to-be of the same class; the first is the head.
     for id in [2, 3] {
         let mut head = JobSpec::training(id, "pretrain", GB200, 576);
